@@ -1,0 +1,38 @@
+// Every queue, buffer, table and loop in strata has a named maximum, collected here.
+// On overflow the code rejects or throttles with a Kafka error; it never grows unbounded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::limits {
+
+// Wire: socket.request.max.bytes default (100 MiB) bounds one request frame.
+inline constexpr int32_t kFrameBytesMax = 100 * 1024 * 1024;
+// Requests read from one connection and not yet answered (pipelining depth).
+inline constexpr size_t kInflightRequestsPerConnMax = 64;
+// Bytes queued for sending on one connection before the broker stops reading from it.
+inline constexpr size_t kSendQueueBytesPerConnMax = 64 * 1024 * 1024;
+inline constexpr size_t kConnectionsMax = 4096;
+// Decoding: the largest array/string a decoder accepts before declaring the frame malformed.
+inline constexpr int32_t kArrayElementsMax = 1 << 20;
+inline constexpr int32_t kStringBytesMax = 1 << 15;
+inline constexpr int32_t kBytesFieldMax = kFrameBytesMax;
+inline constexpr int32_t kTaggedFieldsMax = 1024;
+// Record batches: a decompressed batch may not exceed this (zip-bomb guard).
+inline constexpr size_t kDecompressedBatchBytesMax = 256 * 1024 * 1024;
+inline constexpr int32_t kRecordsPerBatchMax = 1 << 24;
+// Topics.
+inline constexpr int32_t kTopicNameBytesMax = 249;
+inline constexpr int32_t kPartitionsPerTopicMax = 10000;
+inline constexpr size_t kTopicsMax = 100000;
+// Delayed operations (Fetch long-poll, acks=all produce) parked at once.
+inline constexpr size_t kPendingOperationsMax = 100000;
+inline constexpr int32_t kFetchMaxWaitMsMax = 30000;
+// Timers outstanding in one runtime.
+inline constexpr size_t kTimersMax = 1 << 20;
+
+static_assert(kStringBytesMax < kFrameBytesMax);
+static_assert(kTopicNameBytesMax < kStringBytesMax);
+
+}  // namespace strata::limits

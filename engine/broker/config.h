@@ -1,0 +1,62 @@
+// Broker configuration: Kafka's server.properties keys with Kafka's defaults.
+//
+// Unknown keys produce a warning that names them; a bad value is an error naming the file,
+// line, key and value, and `strata broker` exits non-zero on it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/ids.h"
+#include "engine/base/status.h"
+#include "engine/broker/properties.h"
+#include "engine/broker/topic_config.h"
+
+namespace strata::broker {
+
+struct Listener {
+  std::string name = "PLAINTEXT";
+  std::string host;  // empty or 0.0.0.0 = all interfaces
+  uint16_t port = 9092;
+};
+
+struct BrokerConfig {
+  NodeId node_id{0};
+  std::vector<Listener> listeners{Listener{}};
+  std::vector<Listener> advertised_listeners;  // empty: same as listeners
+  std::vector<std::string> log_dirs{"/tmp/kafka-logs"};
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  bool auto_create_topics_enable = true;
+  bool delete_topic_enable = true;
+  int64_t replica_lag_time_max_ms = 30000;
+  int32_t socket_request_max_bytes = 104857600;
+  int64_t log_retention_check_interval_ms = 300000;
+  int64_t log_flush_scheduler_interval_ms = kLongMax;
+  int32_t queued_max_requests = 500;
+  std::string cluster_id;  // empty: generated on first start and kept in meta.properties
+  TopicConfig topic_defaults;  // log.* keys
+
+  // The listener address clients are told to connect to.
+  Listener advertised() const;
+};
+
+struct ConfigLoad {
+  BrokerConfig config;
+  std::vector<std::string> warnings;  // unknown keys, ignored keys
+};
+
+// Builds a config from parsed entries (file entries first, then --override entries).
+Result<ConfigLoad> load_broker_config(const std::vector<PropertyEntry>& entries,
+                                      std::string_view source);
+
+// Parses "PLAINTEXT://host:port,NAME://:port".
+Result<std::vector<Listener>> parse_listeners(std::string_view value);
+
+// Keys of real Kafka that strata accepts and does not act on (threads, SASL, …): they are
+// reported once as "accepted, no effect" instead of "unknown".
+bool is_known_ignored_key(std::string_view key);
+
+}  // namespace strata::broker

@@ -7,6 +7,8 @@
 // socket without calling any handler and drops pending timers.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -114,7 +116,7 @@ class PosixRuntime final : public Runtime {
   uint64_t next_timer_id_ = 1;
 
   std::vector<std::function<void()>> deferred_;
-  std::vector<struct epoll_event> events_;
+  std::vector<epoll_event> events_;
 
   PosixFileSystem fs_;
   std::unique_ptr<PosixTransport> transport_;  // declared last: destroyed first

@@ -33,10 +33,14 @@ auto retry_eintr(Fn fn) {
 
 int open_flags(OpenMode mode) {
   switch (mode) {
-    case OpenMode::kReadOnly: return O_RDONLY;
-    case OpenMode::kReadWrite: return O_RDWR;
-    case OpenMode::kCreate: return O_RDWR | O_CREAT;
-    case OpenMode::kCreateTruncate: return O_RDWR | O_CREAT | O_TRUNC;
+    case OpenMode::kReadOnly:
+      return O_RDONLY;
+    case OpenMode::kReadWrite:
+      return O_RDWR;
+    case OpenMode::kCreate:
+      return O_RDWR | O_CREAT;
+    case OpenMode::kCreateTruncate:
+      return O_RDWR | O_CREAT | O_TRUNC;
   }
   STRATA_UNREACHABLE("bad OpenMode");
 }
@@ -58,9 +62,8 @@ PosixFile::~PosixFile() {
 Result<size_t> PosixFile::read_at(uint64_t offset, std::span<uint8_t> out) {
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = retry_eintr([&] {
-      return ::pread(fd_, out.data() + done, out.size() - done, off_t(offset + done));
-    });
+    ssize_t n = retry_eintr(
+        [&] { return ::pread(fd_, out.data() + done, out.size() - done, off_t(offset + done)); });
     if (n < 0) return posix_error("pread", path_, errno);
     if (n == 0) break;  // end of file
     done += size_t(n);
@@ -87,7 +90,9 @@ Status PosixFile::write_at(uint64_t offset, ByteSpan data) {
   return Status::ok();
 }
 
-Status PosixFile::append(ByteSpan data) { return write_at(size_, data); }
+Status PosixFile::append(ByteSpan data) {
+  return write_at(size_, data);
+}
 
 Status PosixFile::sync() {
   if (retry_eintr([&] { return ::fsync(fd_); }) != 0) return posix_error("fsync", path_, errno);

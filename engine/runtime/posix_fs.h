@@ -17,7 +17,8 @@ namespace strata {
 // needs no fstat (the size is refreshed only by this object's own writes and truncates).
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  PosixFile(int fd, std::string path, uint64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
   ~PosixFile() override;
   PosixFile(const PosixFile&) = delete;
   PosixFile& operator=(const PosixFile&) = delete;

@@ -102,12 +102,12 @@ class PosixRuntime final : public Runtime {
   void compact_timer_heap();
   void drain_wake_fd();
 
-  PosixRuntimeOptions options_;
   int epoll_fd_;
   int wake_fd_;
   LogLevel log_level_min_;
   std::function<void(std::string_view)> sink_;
   std::atomic<bool> stop_requested_{false};
+  bool in_run_once_ = false;
   bool have_epoll_pwait2_ = true;  // cleared on ENOSYS (older kernels, some sandboxes)
   uint64_t rng_[4];                // xoshiro256**, seeded from getrandom
 

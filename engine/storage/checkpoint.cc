@@ -1,0 +1,58 @@
+#include "engine/storage/checkpoint.h"
+
+#include "engine/base/crc32c.h"
+#include "engine/storage/log_format.h"
+
+namespace strata {
+
+namespace lf = log_format;
+
+Result<std::optional<LogCheckpoint>> read_log_checkpoint(FileSystem& fs, const std::string& dir) {
+  std::string path = dir + "/" + std::string(lf::kCheckpointName);
+  if (!fs.exists(path)) return std::optional<LogCheckpoint>();
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, OpenMode::kReadOnly));
+  if (file->size() != lf::kCheckpointSize) {
+    return Status::corruption(path + ": size " + std::to_string(file->size()));
+  }
+  uint8_t buf[lf::kCheckpointSize];
+  STRATA_ASSIGN_OR_RETURN(size_t n, file->read_at(0, std::span<uint8_t>(buf, sizeof buf)));
+  if (n != sizeof buf) return Status::corruption(path + ": short read");
+  if (crc32c::value(ByteSpan(buf, lf::kCheckpointCrcAt)) != load_be32(buf + lf::kCheckpointCrcAt)) {
+    return Status::corruption(path + ": CRC-32C mismatch");
+  }
+  if (load_be32(buf + lf::kCheckpointMagicAt) != lf::kCheckpointMagic ||
+      load_be16(buf + lf::kCheckpointVersionAt) != lf::kCheckpointVersion) {
+    return Status::corruption(path + ": unknown magic or version");
+  }
+  LogCheckpoint cp;
+  cp.clean_shutdown = (buf[lf::kCheckpointFlagsAt] & lf::kCheckpointCleanFlag) != 0;
+  cp.log_start_offset = Offset{static_cast<int64_t>(load_be64(buf + lf::kCheckpointLogStartAt))};
+  cp.recovery_point = Offset{static_cast<int64_t>(load_be64(buf + lf::kCheckpointRecoveryPointAt))};
+  if (cp.log_start_offset.value() < 0 || cp.recovery_point.value() < 0) {
+    return Status::corruption(path + ": negative offset");
+  }
+  return std::optional<LogCheckpoint>(cp);
+}
+
+Status write_log_checkpoint(FileSystem& fs, const std::string& dir, const LogCheckpoint& cp) {
+  STRATA_ASSERT(cp.log_start_offset.value() >= 0 && cp.recovery_point.value() >= 0);
+  uint8_t buf[lf::kCheckpointSize] = {};
+  store_be32(buf + lf::kCheckpointMagicAt, lf::kCheckpointMagic);
+  store_be16(buf + lf::kCheckpointVersionAt, lf::kCheckpointVersion);
+  buf[lf::kCheckpointFlagsAt] = cp.clean_shutdown ? lf::kCheckpointCleanFlag : 0;
+  store_be64(buf + lf::kCheckpointLogStartAt, static_cast<uint64_t>(cp.log_start_offset.value()));
+  store_be64(buf + lf::kCheckpointRecoveryPointAt,
+             static_cast<uint64_t>(cp.recovery_point.value()));
+  store_be32(buf + lf::kCheckpointCrcAt, crc32c::value(ByteSpan(buf, lf::kCheckpointCrcAt)));
+  std::string tmp = dir + "/" + std::string(lf::kCheckpointTmpName);
+  std::string path = dir + "/" + std::string(lf::kCheckpointName);
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(tmp, OpenMode::kCreateTruncate));
+    STRATA_RETURN_IF_ERROR(file->append(ByteSpan(buf, sizeof buf)));
+    STRATA_RETURN_IF_ERROR(file->sync());
+  }
+  STRATA_RETURN_IF_ERROR(fs.rename(tmp, path));
+  return fs.sync_dir(dir);
+}
+
+}  // namespace strata

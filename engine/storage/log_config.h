@@ -1,0 +1,35 @@
+// Per-partition log settings, with Kafka's names (broker key / topic key) and defaults.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/base/status.h"
+
+namespace strata {
+
+struct LogConfig {
+  // log.segment.bytes / segment.bytes: roll when the active segment would exceed this.
+  int32_t segment_bytes = 1073741824;
+  // log.roll.ms / segment.ms: roll when the active segment is older than this.
+  int64_t segment_ms = 604800000;
+  // log.retention.ms / retention.ms: delete segments whose newest record is older; -1 = never.
+  int64_t retention_ms = 604800000;
+  // log.retention.bytes / retention.bytes: keep the log below this size; -1 = unlimited.
+  int64_t retention_bytes = -1;
+  // log.flush.interval.messages / flush.messages: sync after this many appended offsets.
+  int64_t flush_interval_messages = INT64_MAX;
+  // log.flush.interval.ms / flush.ms: sync when this long since the last sync (INT64_MAX: never).
+  int64_t flush_interval_ms = INT64_MAX;
+  // log.index.interval.bytes / index.interval.bytes: log bytes between offset index entries.
+  int32_t index_interval_bytes = 4096;
+  // log.index.size.max.bytes / segment.index.bytes: roll when an index would exceed this.
+  int32_t segment_index_bytes = 10485760;
+  // log.segment.delete.delay.ms / file.delete.delay.ms. Simplified: strata deletes segment
+  // files at once (reads copy bytes out, so no reader can still hold a deleted segment).
+  int64_t file_delete_delay_ms = 60000;
+
+  // kInvalidArgument naming the first bad field.
+  Status validate() const;
+};
+
+}  // namespace strata

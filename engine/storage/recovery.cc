@@ -1,0 +1,149 @@
+// PartitionLog::open's recovery: classify the directory, load or scan each segment, cut torn
+// or corrupt tails, and write a fresh (unclean) checkpoint. Rules are in README.md.
+#include <algorithm>
+#include <string>
+
+#include "engine/storage/log_format.h"
+#include "engine/storage/partition_log.h"
+
+namespace strata {
+
+namespace lf = log_format;
+
+namespace {
+constexpr std::string_view kComponent = "storage";
+}
+
+Result<std::optional<LogCheckpoint>> PartitionLog::read_checkpoint() {
+  Result<std::optional<LogCheckpoint>> cp = read_log_checkpoint(rt_.fs(), dir_);
+  if (cp.is_ok() || cp.status().code() != StatusCode::kCorruption) return cp;
+  rt_.warn(kComponent, "ignoring bad checkpoint (" + cp.status().message() +
+                           "); recovering every segment of " + dir_);
+  return std::optional<LogCheckpoint>();
+}
+
+// Base offsets of the segments present, sorted. Removes leftovers we own (a temp checkpoint,
+// index files without a .log) and warns about, but keeps, files we do not recognise.
+Result<std::vector<Offset>> PartitionLog::scan_dir() {
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, rt_.fs().list_dir(dir_));
+  std::vector<Offset> bases;
+  std::vector<std::string> orphans;
+  for (const std::string& name : names) {
+    if (name == lf::kCheckpointName) continue;
+    std::string path = dir_ + "/" + name;
+    if (name == lf::kCheckpointTmpName) {
+      STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
+      dir_dirty_ = true;
+      continue;
+    }
+    std::optional<lf::SegmentFileName> parsed = lf::parse_segment_file_name(name);
+    if (!parsed || rt_.fs().is_dir(path)) {
+      rt_.warn(kComponent, "ignoring unexpected file " + path);
+    } else if (parsed->kind == lf::FileKind::kLog) {
+      bases.push_back(parsed->base);
+    } else {
+      orphans.push_back(name);
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+  for (const std::string& name : orphans) {
+    Offset base = lf::parse_segment_file_name(name)->base;
+    if (std::binary_search(bases.begin(), bases.end(), base)) continue;
+    rt_.warn(kComponent, "removing index file without a segment: " + dir_ + "/" + name);
+    STRATA_RETURN_IF_ERROR(rt_.fs().remove(dir_ + "/" + name));
+    dir_dirty_ = true;
+  }
+  return bases;
+}
+
+Status PartitionLog::remove_segment_files(Offset base) {
+  for (lf::FileKind kind : {lf::FileKind::kLog, lf::FileKind::kIndex, lf::FileKind::kTimeIndex}) {
+    std::string path = dir_ + "/" + lf::segment_file_name(base, kind);
+    if (rt_.fs().exists(path)) STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
+  }
+  dir_dirty_ = true;
+  return Status::ok();
+}
+
+// A segment wholly below the recovery point of an unclean shutdown (or any segment after a
+// clean one) is loaded through its indexes; any other is scanned batch by batch. A cut or an
+// overlap ends the log there: every later segment is removed.
+Status PartitionLog::load_segments(const std::vector<Offset>& bases,
+                                   const std::optional<LogCheckpoint>& cp, int64_t now_ms) {
+  bool clean = cp && cp->clean_shutdown;
+  Offset recovery_point = cp ? cp->recovery_point : Offset{0};
+  for (size_t i = 0; i < bases.size(); ++i) {
+    Offset base = bases[i];
+    bool has_next = i + 1 < bases.size();
+    if (!segments_.empty() && base != log_end_offset()) {
+      // An overlap is corruption; a hole means the end of the previous segment was lost
+      // (unsynced) while this one's entry survived. Either way the log ends here.
+      rt_.warn(kComponent,
+               "segment " + dir_ + "/" + lf::segment_file_name(base, lf::FileKind::kLog) +
+                   " does not start at the end of the previous one (" +
+                   std::to_string(log_end_offset().value()) + "); removing it and every later one");
+      for (size_t j = i; j < bases.size(); ++j)
+        STRATA_RETURN_IF_ERROR(remove_segment_files(bases[j]));
+      break;
+    }
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Segment> seg,
+                            Segment::open(rt_.fs(), dir_, base, segment_options(), now_ms));
+    bool scan = !clean && !(has_next && bases[i + 1] <= recovery_point);
+    if (!scan) {
+      if (Status st = seg->load(); !st.is_ok()) {
+        rt_.warn(kComponent, "rebuilding the indexes of " + seg->log_path() + ": " + st.message());
+        scan = true;
+      }
+    }
+    std::optional<RecoveryCut> cut;
+    if (scan) {
+      STRATA_ASSIGN_OR_RETURN(cut, seg->recover());
+    }
+    if (cut) {
+      rt_.warn(kComponent, "truncating " + seg->log_path() + " at position " +
+                               std::to_string(cut->position) + ": " + cut->reason + " (" +
+                               std::to_string(cut->dropped_bytes) + " bytes dropped)");
+    }
+    segments_[base] = std::move(seg);
+    if (cut && has_next) {
+      rt_.warn(kComponent, "removing the segments after the truncated one in " + dir_);
+      for (size_t j = i + 1; j < bases.size(); ++j)
+        STRATA_RETURN_IF_ERROR(remove_segment_files(bases[j]));
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+Status PartitionLog::recover(int64_t now_ms) {
+  STRATA_ASSERT(segments_.empty());
+  STRATA_RETURN_IF_ERROR(rt_.fs().create_dirs(dir_));
+  STRATA_ASSIGN_OR_RETURN(std::optional<LogCheckpoint> cp, read_checkpoint());
+  STRATA_ASSIGN_OR_RETURN(std::vector<Offset> bases, scan_dir());
+  STRATA_RETURN_IF_ERROR(load_segments(bases, cp, now_ms));
+  Offset start = cp ? cp->log_start_offset : Offset{0};
+  if (segments_.empty()) {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Segment> seg,
+                            Segment::create(rt_.fs(), dir_, start, segment_options(), now_ms));
+    segments_[start] = std::move(seg);
+    dir_dirty_ = true;
+  }
+  log_start_ = std::max(start, segments_.begin()->first);
+  if (log_start_ > log_end_offset()) {
+    rt_.warn(kComponent, "checkpointed log start offset " + std::to_string(log_start_.value()) +
+                             " is beyond the recovered log end of " + dir_ + "; using the end");
+    log_start_ = log_end_offset();
+  }
+  // Everything recovery kept is made durable, so the recovery point can move to the end.
+  STRATA_RETURN_IF_ERROR(flush_at(now_ms));
+  // Written unclean: a crash from now on must trigger recovery at the next open.
+  STRATA_RETURN_IF_ERROR(write_checkpoint(false));
+  rt_.info(kComponent, "opened " + dir_ + " (" +
+                           (cp && cp->clean_shutdown ? "clean" : "recovered") +
+                           "): " + std::to_string(segments_.size()) + " segments, offsets [" +
+                           std::to_string(log_start_.value()) + ", " +
+                           std::to_string(log_end_offset().value()) + ")");
+  return Status::ok();
+}
+
+}  // namespace strata

@@ -1,0 +1,180 @@
+// Segment: the parts that scan the .log from disk — load, recovery, and timestamp search.
+#include <string>
+
+#include "engine/storage/log_format.h"
+#include "engine/storage/segment.h"
+
+namespace strata {
+
+namespace lf = log_format;
+namespace bf = batch_format;
+
+namespace {
+
+// Checks that a batch found on disk may follow `next` inside a segment based at `base`.
+// Offsets must be contiguous: nothing (no compaction yet) makes gaps, and baseOffset is not
+// covered by the CRC, so this is the only check of it. Compaction will relax this to "above".
+Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next) {
+  if (h.base() != next) {
+    return Status::corruption("batch base offset " + std::to_string(h.base_offset) + " where " +
+                              std::to_string(next.value()) + " was expected");
+  }
+  if (h.last() - base > lf::kRelativeOffsetMax) {
+    return Status::corruption("batch last offset " + std::to_string(h.last().value()) +
+                              " too far from the segment base");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status Segment::reset_state() {
+  next_offset_ = base_;
+  max_timestamp_ms_ = -1;
+  offset_of_max_timestamp_ = base_;
+  bytes_since_index_entry_ = 0;
+  return Status::ok();
+}
+
+Status Segment::derive_tail_state() {
+  STRATA_RETURN_IF_ERROR(reset_state());
+  std::optional<OffsetIndexEntry> last = offset_index_->last();
+  uint64_t pos = last ? last->position : 0;
+  while (pos < size_) {
+    STRATA_ASSIGN_OR_RETURN(StoredBatchHeader h, read_header(pos, size_));
+    if (last && pos == last->position) {
+      // Batches before the entry are not re-read: the entry vouches for this one's place.
+      if (h.last() != last->offset || h.base() < base_) {
+        return Status::corruption("index entry does not match the batch at its position");
+      }
+      next_offset_ = h.base();
+    }
+    STRATA_RETURN_IF_ERROR(check_batch_order(h, base_, next_offset_));
+    if (h.max_timestamp > max_timestamp_ms_) {
+      max_timestamp_ms_ = h.max_timestamp;
+      offset_of_max_timestamp_ = h.last();
+    }
+    next_offset_ = h.last() + 1;
+    pos += h.size_bytes();
+  }
+  if (last && next_offset_ <= last->offset) {
+    return Status::corruption("index entry beyond the last batch");
+  }
+  bytes_since_index_entry_ = last ? size_ - last->position : size_;
+  return Status::ok();
+}
+
+Status Segment::fold_time_index() {
+  std::optional<TimeIndexEntry> t = time_index_->last();
+  if (t && t->timestamp_ms > max_timestamp_ms_) {
+    max_timestamp_ms_ = t->timestamp_ms;
+    offset_of_max_timestamp_ = t->offset;
+  }
+  return Status::ok();
+}
+
+Status Segment::load() {
+  if (index_files_missing_) return Status::corruption("index file missing");
+  size_ = log_->size();
+  if (size_ > lf::kSegmentPositionMax) return Status::corruption("segment larger than 4 GiB");
+  STRATA_RETURN_IF_ERROR(offset_index_->load(size_));
+  STRATA_RETURN_IF_ERROR(derive_tail_state());
+  STRATA_RETURN_IF_ERROR(time_index_->load(next_offset_));
+  STRATA_RETURN_IF_ERROR(fold_time_index());
+  dirty_ = false;
+  return Status::ok();
+}
+
+Result<std::optional<RecoveryCut>> Segment::recover() {
+  STRATA_RETURN_IF_ERROR(offset_index_->clear());
+  STRATA_RETURN_IF_ERROR(time_index_->clear());
+  STRATA_RETURN_IF_ERROR(reset_state());
+  dirty_ = true;  // rebuilt indexes (and maybe a cut log) must be synced
+  index_files_missing_ = false;
+  uint64_t file_size = log_->size();
+  uint64_t pos = 0;
+  std::string why;
+  Bytes batch;
+  while (pos < file_size) {
+    if (pos > lf::kSegmentPositionMax) {
+      why = "segment larger than 4 GiB";
+      break;
+    }
+    Result<StoredBatchHeader> h = read_header(pos, file_size);
+    if (!h.is_ok()) {
+      why = h.status().message();
+      break;
+    }
+    if (Status order = check_batch_order(*h, base_, next_offset_); !order.is_ok()) {
+      why = order.message();
+      break;
+    }
+    batch.resize(h->size_bytes());
+    STRATA_ASSIGN_OR_RETURN(size_t n, log_->read_at(pos, batch));
+    if (n != batch.size() || !batch_crc_matches(batch)) {
+      why = "CRC-32C mismatch in batch at offset " + std::to_string(h->base_offset);
+      break;
+    }
+    STRATA_RETURN_IF_ERROR(index_batch(*h, pos));
+    pos += h->size_bytes();
+  }
+  size_ = pos;
+  if (why.empty()) return std::optional<RecoveryCut>();
+  STRATA_RETURN_IF_ERROR(log_->truncate(pos));
+  return std::optional<RecoveryCut>(RecoveryCut{pos, file_size - pos, why});
+}
+
+namespace {
+
+// The first record of an uncompressed CreateTime batch with timestamp ≥ target and offset ≥
+// min_offset. Record layout: length varint, attributes i8, timestampDelta varlong,
+// offsetDelta varint, then the rest of the record (length counts the bytes after itself).
+Result<std::optional<TimestampOffset>> search_records(ByteSpan batch, const StoredBatchHeader& h,
+                                                      int64_t target_ms, Offset min_offset) {
+  ByteReader in(batch.subspan(bf::kHeaderSize));
+  for (int32_t i = 0; i < h.records_count; ++i) {
+    int32_t length = in.varint();
+    size_t start = in.position();
+    (void)in.i8();
+    int64_t ts = h.base_timestamp + in.varlong();
+    Offset offset = h.base() + in.varint();
+    size_t used = in.position() - start;
+    if (!in.ok() || length < 0 || size_t(length) < used) {
+      return Status::corruption("malformed record in batch at offset " +
+                                std::to_string(h.base_offset));
+    }
+    in.skip(size_t(length) - used);
+    if (ts >= target_ms && offset >= min_offset) {
+      return std::optional<TimestampOffset>(TimestampOffset{ts, offset});
+    }
+  }
+  if (!in.ok()) return Status::corruption("truncated records in batch");
+  return std::optional<TimestampOffset>();
+}
+
+}  // namespace
+
+Result<std::optional<TimestampOffset>> Segment::find_timestamp(int64_t target_ms,
+                                                               Offset min_offset) {
+  std::optional<Offset> older = time_index_->lookup(target_ms);
+  uint64_t pos = older ? offset_index_->lookup(*older) : 0;
+  Bytes batch;
+  while (pos < size_) {
+    STRATA_ASSIGN_OR_RETURN(StoredBatchHeader h, read_header(pos, size_));
+    uint64_t at = pos;
+    pos += h.size_bytes();
+    if (h.max_timestamp < target_ms || h.last() < min_offset) continue;
+    if (h.compressed() || h.log_append_time()) {
+      Offset first = h.base() < min_offset ? min_offset : h.base();
+      return std::optional<TimestampOffset>(TimestampOffset{h.max_timestamp, first});
+    }
+    batch.resize(h.size_bytes());
+    STRATA_ASSIGN_OR_RETURN(size_t n, log_->read_at(at, batch));
+    if (n != batch.size()) return Status::corruption("short read in " + log_path());
+    STRATA_ASSIGN_OR_RETURN(auto found, search_records(batch, h, target_ms, min_offset));
+    if (found) return found;
+  }
+  return std::optional<TimestampOffset>();
+}
+
+}  // namespace strata

@@ -1,5 +1,6 @@
 #include "engine/runtime/posix_runtime.h"
 
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -95,7 +96,17 @@ PosixRuntime::PosixRuntime(PosixRuntimeOptions options, int epoll_fd, int wake_f
   for (int i = 0; i < 4; ++i) rng_[i] = splitmix64(seed[i]);
 }
 
+namespace {
+// The runtime that SIGINT/SIGTERM stop (see stop_on_signals).
+std::atomic<PosixRuntime*> g_signal_target{nullptr};
+extern "C" void on_stop_signal(int) {
+  if (PosixRuntime* rt = g_signal_target.load()) rt->request_stop_from_signal();
+}
+}  // namespace
+
 PosixRuntime::~PosixRuntime() {
+  PosixRuntime* self = this;
+  g_signal_target.compare_exchange_strong(self, nullptr);
   transport_.reset();  // closes sockets while the epoll instance still exists
   ::close(wake_fd_);
   ::close(epoll_fd_);
@@ -296,6 +307,18 @@ void PosixRuntime::request_stop_from_signal() {
   int saved = errno;  // a signal handler must leave errno as it found it
   (void)!::write(wake_fd_, &one, sizeof one);
   errno = saved;
+}
+
+Status PosixRuntime::stop_on_signals() {
+  g_signal_target.store(this);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  if (::sigaction(SIGINT, &sa, nullptr) != 0 || ::sigaction(SIGTERM, &sa, nullptr) != 0) {
+    return Status::io_error(std::string("sigaction: ") + std::strerror(errno));
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  return Status::ok();
 }
 
 // ---------------------------------------------------------------------------------------------

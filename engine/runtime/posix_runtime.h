@@ -61,6 +61,8 @@ class PosixRuntime final : public Runtime {
   void stop() { stop_requested_.store(true, std::memory_order_relaxed); }
   // Async-signal-safe stop: sets a lock-free flag and wakes the loop through an eventfd.
   void request_stop_from_signal();
+  // Makes SIGINT and SIGTERM stop run() (one runtime per process may do this); ignores SIGPIPE.
+  Status stop_on_signals();
   bool stop_requested() const { return stop_requested_.load(std::memory_order_relaxed); }
 
   // --- Logging -------------------------------------------------------------------------------

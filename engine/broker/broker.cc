@@ -1,0 +1,189 @@
+#include "engine/broker/broker.h"
+
+#include "engine/broker/handlers.h"
+#include "engine/protocol/api_keys.h"
+#include "engine/protocol/messages.h"
+
+namespace strata::broker {
+
+using proto::ApiKey;
+
+Broker::Broker(Runtime& runtime, BrokerConfig config)
+    : rt_(runtime),
+      config_(std::move(config)),
+      topics_(rt_, config_),
+      fetch_purgatory_(rt_, "Fetch"),
+      connections_(rt_, *this) {}
+
+Broker::~Broker() {
+  // Without shutdown() this is a crash: no I/O, parked operations vanish unanswered.
+  if (started_ && !stopping_) {
+    fetch_purgatory_.cancel_all();
+    connections_.close_all();
+  }
+  if (maintenance_timer_.value() != 0) rt_.cancel(maintenance_timer_);
+  if (flush_timer_.value() != 0) rt_.cancel(flush_timer_);
+}
+
+Status Broker::start() {
+  STRATA_ASSERT(!started_, "start() twice");
+  STRATA_RETURN_IF_ERROR(topics_.load());
+  const Listener& l = config_.listeners.front();
+  Endpoint at{l.host.empty() ? "0.0.0.0" : l.host, l.port};
+  STRATA_ASSIGN_OR_RETURN(bound_, rt_.transport().listen(at, &connections_));
+  started_ = true;
+  schedule_maintenance();
+  schedule_flush();
+  rt_.info("broker", "node " + std::to_string(config_.node_id.value()) + " listening on " +
+                         bound_.to_string() + ", advertised as " + advertised().to_string() +
+                         ", log dirs " + config_.log_dirs.front());
+  return Status::ok();
+}
+
+Status Broker::shutdown() {
+  if (!started_ || stopping_) return Status::ok();
+  stopping_ = true;
+  rt_.transport().stop_listening(bound_);
+  fetch_purgatory_.cancel_all();
+  connections_.close_all();
+  return topics_.close();
+}
+
+Endpoint Broker::advertised() const {
+  Listener l = config_.advertised();
+  if (config_.advertised_listeners.empty() && l.port == 0) l.port = bound_.port;
+  return Endpoint{l.host, l.port};
+}
+
+void Broker::schedule_maintenance() {
+  auto interval = std::chrono::milliseconds(config_.log_retention_check_interval_ms);
+  maintenance_timer_ = rt_.schedule(interval, [this] {
+    maintenance_timer_ = TimerId(0);
+    if (stopping_) return;
+    topics_.maintain(rt_.wall_clock_ms());
+    schedule_maintenance();
+  });
+}
+
+void Broker::schedule_flush() {
+  // Time-based roll and flush.ms need a finer tick than the retention check; once a second
+  // is what Kafka's log flusher effectively does at its defaults.
+  int64_t ms = std::min<int64_t>(config_.log_flush_scheduler_interval_ms, 1000);
+  flush_timer_ = rt_.schedule(std::chrono::milliseconds(ms), [this] {
+    flush_timer_ = TimerId(0);
+    if (stopping_) return;
+    for (const auto& [name, t] : topics_.topics()) {
+      for (const auto& p : t.partitions) {
+        const LogConfig& c = p->log->config();
+        if (c.flush_interval_ms == INT64_MAX && c.segment_ms >= 3600 * 1000LL) continue;
+        if (Status s = p->log->maintain(rt_.wall_clock_ms()); !s) {
+          rt_.error("log", p->key() + ": " + s.to_string());
+        }
+      }
+    }
+    schedule_flush();
+  });
+}
+
+void Broker::on_appended(PartitionReplica& p) { fetch_purgatory_.check_and_complete(p.key()); }
+
+AdminError Broker::auto_create_topic(const std::string& name) {
+  CreateTopicSpec spec;
+  spec.name = name;
+  return topics_.create_topic(spec);
+}
+
+void Broker::on_connection_closed(ConnId conn) { (void)conn; }
+
+void Broker::on_request(SlotRef slot, const Endpoint& peer, Bytes frame) {
+  ++stats_.requests;
+  RequestContext ctx;
+  ctx.slot = slot;
+  ctx.peer = peer;
+  ctx.received = rt_.now();
+  ctx.frame = std::make_shared<Bytes>(std::move(frame));
+  proto::ParsedRequest parsed;
+  Status s = proto::parse_request_frame(*ctx.frame, parsed);
+  ctx.header = parsed.header;
+  if (s.code() == StatusCode::kUnsupported ||
+      (s.is_ok() && !broker_serves(parsed.header.api_key))) {
+    ++stats_.unsupported_requests;
+    answer_unsupported(ctx);
+    return;
+  }
+  if (!s) {
+    ++stats_.malformed_requests;
+    connections_.close(slot.conn, "malformed request header: " + s.message());
+    return;
+  }
+  ByteReader body = parsed.body_reader();
+  dispatch(ctx, body);
+}
+
+void Broker::answer_unsupported(const RequestContext& ctx) {
+  const auto& h = ctx.header;
+  if (h.api_key == proto::to_int(ApiKey::kApiVersions)) {
+    // Clients read an ApiVersions error in v0 layout and retry with a version we list.
+    RequestContext v0 = ctx;
+    v0.header.api_version = 0;
+    proto::ApiVersionsResponse resp;
+    resp.error_code = static_cast<int16_t>(proto::ErrorCode::kUnsupportedVersion);
+    for (const auto& api : proto::supported_apis()) {
+      if (!broker_serves(proto::to_int(api.key))) continue;
+      resp.api_keys.push_back({proto::to_int(api.key), api.min_version, api.max_version});
+    }
+    respond(v0, resp);
+    return;
+  }
+  // Other responses have no layout we could use for an unknown version: close, as Kafka does.
+  connections_.close(ctx.slot.conn, "unsupported request " + std::string(proto::api_name(
+                                        h.api_key)) + " (key " + std::to_string(h.api_key) +
+                                        ") version " + std::to_string(h.api_version));
+}
+
+void Broker::dispatch(RequestContext& ctx, ByteReader& body) {
+  using Handler = Status (*)(Broker&, const RequestContext&, ByteReader&);
+  Handler h = nullptr;
+  switch (static_cast<ApiKey>(ctx.header.api_key)) {
+    case ApiKey::kApiVersions: h = handle_api_versions; break;
+    case ApiKey::kMetadata: h = handle_metadata; break;
+    case ApiKey::kProduce: h = handle_produce; break;
+    case ApiKey::kFetch: h = handle_fetch; break;
+    case ApiKey::kListOffsets: h = handle_list_offsets; break;
+    case ApiKey::kCreateTopics: h = handle_create_topics; break;
+    case ApiKey::kDeleteTopics: h = handle_delete_topics; break;
+    case ApiKey::kCreatePartitions: h = handle_create_partitions; break;
+    case ApiKey::kDescribeConfigs: h = handle_describe_configs; break;
+    case ApiKey::kFindCoordinator: h = handle_find_coordinator; break;
+    default: break;
+  }
+  STRATA_ASSERT(h != nullptr, "broker_serves() and dispatch() disagree");
+  Status s = h(*this, ctx, body);
+  if (!s) {
+    ++stats_.malformed_requests;
+    connections_.close(ctx.slot.conn, "malformed " + std::string(proto::api_name(
+                                          ctx.header.api_key)) + " v" +
+                                          std::to_string(ctx.version()) + " request: " +
+                                          s.message());
+  }
+}
+
+bool broker_serves(int16_t api_key) {
+  switch (static_cast<ApiKey>(api_key)) {
+    case ApiKey::kApiVersions:
+    case ApiKey::kMetadata:
+    case ApiKey::kProduce:
+    case ApiKey::kFetch:
+    case ApiKey::kListOffsets:
+    case ApiKey::kCreateTopics:
+    case ApiKey::kDeleteTopics:
+    case ApiKey::kCreatePartitions:
+    case ApiKey::kDescribeConfigs:
+    case ApiKey::kFindCoordinator:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace strata::broker

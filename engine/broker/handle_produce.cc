@@ -1,0 +1,114 @@
+// Produce: validate each partition's batches (CRC, framing, codec), assign offsets, stamp the
+// leader epoch (and LogAppendTime where the topic asks for it), append to the partition log.
+// acks=0 gets no response; acks=1 and acks=-1 are answered after the append — on a single
+// broker the ISR is this broker alone, so "all in-sync replicas" have the data then.
+#include "engine/broker/handlers.h"
+#include "engine/protocol/messages.h"
+#include "engine/protocol/record_batch.h"
+
+namespace strata::broker {
+namespace {
+
+using proto::ErrorCode;
+using Response = proto::ProduceResponse;
+
+int16_t code(ErrorCode e) { return static_cast<int16_t>(e); }
+
+// Appends one partition's records; fills `out`. `frame` owns the bytes `records` views.
+void produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p,
+                       ByteSpan records, Response::PartitionResponse& out) {
+  const Topic& topic = *b.topics().find(p.topic);
+  if (records.size() > size_t(topic.config.max_message_bytes) + 12) {
+    out.error_code = code(ErrorCode::kMessageTooLarge);
+    return;
+  }
+  AppendValidation v = validate_for_append(records);
+  if (!v.ok()) {
+    b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() + ": " +
+                                    v.status.message());
+    out.error_code = v.error_code();
+    return;
+  }
+  for (const BatchInfo& info : v.batches) {
+    if (info.transactional || info.control || info.producer_id >= 0) {
+      // Idempotent and transactional producers need InitProducerId, which is not served yet.
+      out.error_code = code(ErrorCode::kUnsupportedForMessageFormat);
+      return;
+    }
+  }
+  // The records view points into the request frame, which this request owns: stamp in place.
+  auto* base = ctx.frame->data();
+  std::span<uint8_t> mutable_records(base + (records.data() - base), records.size());
+  int64_t now_ms = b.runtime().wall_clock_ms();
+  if (topic.config.message_timestamp_type == "LogAppendTime") {
+    for (const BatchInfo& info : v.batches) {
+      set_log_append_time(mutable_records.subspan(info.position, info.size_bytes), now_ms);
+    }
+  }
+  auto appended = p.log->append(mutable_records, p.leader_epoch, now_ms);
+  if (!appended) {
+    b.runtime().error("produce", p.key() + ": append failed: " + appended.status().to_string());
+    out.error_code = code(ErrorCode::kKafkaStorageError);
+    return;
+  }
+  out.base_offset = appended->first_offset.value();
+  out.log_append_time_ms = appended->log_append_time_ms;
+  out.log_start_offset = appended->log_start_offset.value();
+  int64_t count = 0;
+  for (const BatchInfo& info : v.batches) count += info.records_count;
+  b.stats().records_in += count;
+  b.stats().bytes_in += records.size();
+  b.on_appended(p);
+}
+
+}  // namespace
+
+Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
+  proto::ProduceRequest req;
+  STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
+  Response resp;
+  bool acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
+  for (const auto& td : req.topic_data) {
+    Response::TopicResponse tr;
+    tr.name = td.name;
+    for (const auto& pd : td.partition_data) {
+      Response::PartitionResponse pr;
+      pr.index = pd.index;
+      pr.base_offset = -1;
+      PartitionReplica* p = b.topics().find(td.name, pd.index);
+      if (!acks_ok) {
+        pr.error_code = code(ErrorCode::kInvalidRequiredAcks);
+      } else if (req.transactional_id.has_value()) {
+        pr.error_code = code(ErrorCode::kTransactionalIdAuthorizationFailed);
+      } else if (p == nullptr) {
+        pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
+      } else if (!pd.records.has_value() || pd.records->empty()) {
+        pr.error_code = code(ErrorCode::kCorruptMessage);
+      } else {
+        produce_partition(b, ctx, *p, *pd.records, pr);
+      }
+      tr.partition_responses.push_back(pr);
+    }
+    resp.responses.push_back(std::move(tr));
+  }
+  if (req.acks == 0) {
+    // No response to carry an error: like Kafka, close the connection so the producer notices.
+    for (const auto& tr : resp.responses) {
+      for (const auto& pr : tr.partition_responses) {
+        if (pr.error_code != 0) {
+          b.close_connection(ctx, "acks=0 produce to " + tr.name + "-" +
+                                      std::to_string(pr.index) + " failed with error " +
+                                      std::to_string(pr.error_code));
+          b.respond_nothing(ctx);
+          return Status::ok();
+        }
+      }
+    }
+    b.respond_nothing(ctx);
+  } else {
+    b.respond(ctx, resp);
+  }
+  return Status::ok();
+}
+
+}  // namespace strata::broker

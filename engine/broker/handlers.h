@@ -1,0 +1,24 @@
+// One handler per Kafka API (handle_<api>.cc). Each decodes its request body, acts, and
+// answers through Broker::respond (now, or later from a delayed operation). A non-ok Status
+// means the body was malformed: the broker logs it and closes that connection only.
+#pragma once
+
+#include "engine/broker/broker.h"
+
+namespace strata::broker {
+
+Status handle_api_versions(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_metadata(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_fetch(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_list_offsets(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_create_topics(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_delete_topics(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_create_partitions(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_describe_configs(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_find_coordinator(Broker& b, const RequestContext& ctx, ByteReader& body);
+
+// The ApiVersions table this broker advertises (only APIs with a handler).
+bool broker_serves(int16_t api_key);
+
+}  // namespace strata::broker

@@ -1,0 +1,127 @@
+#include "engine/broker/metadata_log.h"
+
+#include "engine/broker/properties.h"
+#include "engine/protocol/record_batch.h"
+
+namespace strata::broker {
+namespace {
+
+constexpr int32_t kReplayReadBytes = 1 << 20;
+
+LogConfig metadata_log_config() {
+  LogConfig c;
+  c.segment_bytes = 8 << 20;
+  c.flush_interval_messages = 1;  // every topic change is durable before it is acknowledged
+  c.retention_ms = -1;
+  c.retention_bytes = -1;
+  return c;
+}
+
+}  // namespace
+
+Result<std::map<std::string, TopicRecord>> MetadataLog::open() {
+  STRATA_ASSIGN_OR_RETURN(log_, PartitionLog::open(rt_, dir_, metadata_log_config()));
+  std::map<std::string, TopicRecord> topics;
+  Offset at = log_->log_start_offset();
+  while (at < log_->log_end_offset()) {
+    STRATA_ASSIGN_OR_RETURN(ReadResult read,
+                            log_->read(at, kReplayReadBytes, log_->log_end_offset()));
+    if (read.batch_count == 0) break;
+    BatchSplitter split(read.records);
+    while (auto batch = split.next()) {
+      auto records = decode_records(*batch);
+      if (!records) {
+        rt_.warn("metadata", "skipping unreadable metadata batch: " + records.status().message());
+        continue;
+      }
+      for (const Record& r : *records) {
+        if (!r.key) continue;
+        std::string name(as_chars(*r.key));
+        if (!r.value) {
+          topics.erase(name);
+          continue;
+        }
+        auto rec = decode_topic_record_value(name, *r.value);
+        if (!rec) {
+          rt_.warn("metadata", rec.status().message());
+          continue;
+        }
+        topics[name] = std::move(*rec);
+      }
+    }
+    at = read.next_offset;
+  }
+  return topics;
+}
+
+Status MetadataLog::append(const std::string& key, std::optional<Bytes> value) {
+  STRATA_ASSERT(log_ != nullptr, "metadata log used before open()");
+  RecordBatchBuilder builder;
+  std::optional<ByteSpan> v;
+  if (value) v = ByteSpan(*value);
+  builder.add(rt_.wall_clock_ms(), as_bytes(key), v);
+  STRATA_ASSIGN_OR_RETURN(Bytes batch, builder.build());
+  STRATA_ASSIGN_OR_RETURN(AppendResult appended,
+                          log_->append(batch, LeaderEpoch(0), rt_.wall_clock_ms()));
+  (void)appended;
+  return Status::ok();
+}
+
+Status MetadataLog::put(const TopicRecord& record) {
+  return append(record.name, encode_topic_record_value(record));
+}
+
+Status MetadataLog::remove(const std::string& topic) { return append(topic, std::nullopt); }
+
+Status MetadataLog::close() {
+  if (!log_) return Status::ok();
+  Status s = log_->close();
+  log_.reset();
+  return s;
+}
+
+Result<std::string> ensure_meta_properties(Runtime& rt, const std::string& log_dir,
+                                           int32_t node_id, const std::string& cluster_id) {
+  const std::string path = log_dir + "/meta.properties";
+  STRATA_RETURN_IF_ERROR(rt.fs().create_dirs(log_dir));
+  if (rt.fs().exists(path)) {
+    STRATA_ASSIGN_OR_RETURN(auto file, rt.fs().open(path, OpenMode::kReadOnly));
+    std::string text(file->size(), '\0');
+    STRATA_ASSIGN_OR_RETURN(
+        size_t n, file->read_at(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
+    text.resize(n);
+    STRATA_ASSIGN_OR_RETURN(auto entries, parse_properties(text, path));
+    std::string found_cluster, found_node;
+    for (const auto& e : entries) {
+      if (e.key == "cluster.id") found_cluster = e.value;
+      if (e.key == "node.id") found_node = e.value;
+    }
+    if (found_node != std::to_string(node_id)) {
+      return Status::invalid_argument(path + " belongs to node.id=" + found_node +
+                                      ", but this broker is node.id=" +
+                                      std::to_string(node_id));
+    }
+    if (!cluster_id.empty() && found_cluster != cluster_id) {
+      return Status::invalid_argument(path + " has cluster.id=" + found_cluster +
+                                      ", but the configuration says " + cluster_id);
+    }
+    return found_cluster;
+  }
+  std::string id = cluster_id;
+  if (id.empty()) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < 22; ++i) id.push_back(kAlphabet[rt.random_below(64)]);
+  }
+  std::string text = "# written by strata on first start\nversion=1\ncluster.id=" + id +
+                     "\nnode.id=" + std::to_string(node_id) + "\n";
+  const std::string tmp = path + ".tmp";
+  STRATA_ASSIGN_OR_RETURN(auto file, rt.fs().open(tmp, OpenMode::kCreateTruncate));
+  STRATA_RETURN_IF_ERROR(file->append(as_bytes(text)));
+  STRATA_RETURN_IF_ERROR(file->sync());
+  STRATA_RETURN_IF_ERROR(rt.fs().rename(tmp, path));
+  STRATA_RETURN_IF_ERROR(rt.fs().sync_dir(log_dir));
+  return id;
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,257 @@
+#include "engine/broker/topic_manager.h"
+
+#include <algorithm>
+
+#include "engine/base/limits.h"
+
+namespace strata::broker {
+
+using proto::ErrorCode;
+
+LogConfig to_log_config(const TopicConfig& c) {
+  LogConfig l;
+  l.segment_bytes = c.segment_bytes;
+  l.segment_ms = c.segment_ms;
+  l.retention_ms = c.retention_ms;
+  l.retention_bytes = c.retention_bytes;
+  l.flush_interval_messages = c.flush_messages;
+  l.flush_interval_ms = c.flush_ms;
+  l.index_interval_bytes = c.index_interval_bytes;
+  l.segment_index_bytes = c.segment_index_bytes;
+  l.file_delete_delay_ms = c.file_delete_delay_ms;
+  return l;
+}
+
+TopicManager::TopicManager(Runtime& runtime, const BrokerConfig& config)
+    : rt_(runtime), config_(config) {
+  STRATA_ASSERT(!config.log_dirs.empty(), "at least one log dir");
+}
+
+TopicManager::~TopicManager() {
+  // close() is the orderly path; without it the logs are dropped like a crash (no I/O).
+}
+
+std::string TopicManager::partition_dir(const std::string& topic, int32_t index) const {
+  std::string name = topic + "-" + std::to_string(index);
+  for (const auto& dir : config_.log_dirs) {
+    if (rt_.fs().is_dir(dir + "/" + name)) return dir + "/" + name;
+  }
+  return {};
+}
+
+std::string TopicManager::choose_log_dir() {
+  std::string best = config_.log_dirs.front();
+  for (const auto& dir : config_.log_dirs) {
+    if (partitions_per_dir_[dir] < partitions_per_dir_[best]) best = dir;
+  }
+  return best;
+}
+
+Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
+    const std::string& topic, int32_t index, const TopicConfig& config) {
+  std::string dir = partition_dir(topic, index);
+  if (dir.empty()) dir = choose_log_dir() + "/" + topic + "-" + std::to_string(index);
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  ++partitions_per_dir_[parent];
+  auto p = std::make_unique<PartitionReplica>();
+  p->topic = topic;
+  p->index = index;
+  STRATA_ASSIGN_OR_RETURN(p->log, PartitionLog::open(rt_, dir, to_log_config(config)));
+  return p;
+}
+
+Status TopicManager::load() {
+  STRATA_ASSERT(!loaded_, "load() twice");
+  for (const auto& dir : config_.log_dirs) {
+    STRATA_ASSIGN_OR_RETURN(
+        std::string id,
+        ensure_meta_properties(rt_, dir, config_.node_id.value(), config_.cluster_id));
+    if (!cluster_id_.empty() && id != cluster_id_) {
+      return Status::invalid_argument("log dirs belong to different clusters: " + cluster_id_ +
+                                      " and " + id + " (" + dir + ")");
+    }
+    cluster_id_ = id;
+  }
+  metadata_ = std::make_unique<MetadataLog>(rt_, config_.log_dirs.front() +
+                                                     "/__cluster_metadata-0");
+  STRATA_ASSIGN_OR_RETURN(auto records, metadata_->open());
+  for (auto& [name, record] : records) {
+    auto cfg = apply_overrides(config_.topic_defaults, record.configs);
+    if (!cfg) {
+      rt_.warn("topics", "topic '" + name + "' has an invalid stored config (" +
+                             cfg.status().message() + "); using broker defaults");
+      cfg = config_.topic_defaults;
+    }
+    Topic t{record, *cfg, {}};
+    for (int32_t i = 0; i < record.partitions; ++i) {
+      STRATA_ASSIGN_OR_RETURN(auto p, open_partition(name, i, t.config));
+      t.partitions.push_back(std::move(p));
+    }
+    topics_.emplace(name, std::move(t));
+  }
+  loaded_ = true;
+  rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
+                         cluster_id_);
+  return Status::ok();
+}
+
+Status TopicManager::close() {
+  Status first;
+  for (auto& [name, t] : topics_) {
+    for (auto& p : t.partitions) {
+      Status s = p->log->close();
+      if (!s && first.is_ok()) first = s;
+    }
+  }
+  topics_.clear();
+  if (metadata_) {
+    Status s = metadata_->close();
+    if (!s && first.is_ok()) first = s;
+  }
+  return first;
+}
+
+AdminError TopicManager::check_new_topic(const CreateTopicSpec& spec, int32_t partitions,
+                                         TopicConfig* config) const {
+  if (Status s = validate_topic_name(spec.name); !s) {
+    return {ErrorCode::kInvalidTopicException, s.message()};
+  }
+  if (topics_.count(spec.name)) {
+    return {ErrorCode::kTopicAlreadyExists, "Topic '" + spec.name + "' already exists."};
+  }
+  if (partitions <= 0 || partitions > limits::kPartitionsPerTopicMax) {
+    return {ErrorCode::kInvalidPartitions,
+            "Number of partitions must be in [1, " +
+                std::to_string(limits::kPartitionsPerTopicMax) + "]."};
+  }
+  int16_t rf = spec.replication_factor == -1 ? config_.default_replication_factor
+                                              : spec.replication_factor;
+  if (rf <= 0 || rf > 1) {
+    return {ErrorCode::kInvalidReplicationFactor,
+            "Replication factor: " + std::to_string(rf) +
+                " larger than available brokers: 1."};
+  }
+  if (topics_.size() >= limits::kTopicsMax) {
+    return {ErrorCode::kPolicyViolation, "too many topics"};
+  }
+  auto cfg = apply_overrides(config_.topic_defaults, spec.configs);
+  if (!cfg) return {ErrorCode::kInvalidConfig, cfg.status().message()};
+  if (Status s = to_log_config(*cfg).validate(); !s) {
+    return {ErrorCode::kInvalidConfig, s.message()};
+  }
+  *config = *cfg;
+  return {};
+}
+
+AdminError TopicManager::create_topic(const CreateTopicSpec& spec) {
+  STRATA_ASSERT(loaded_);
+  int32_t partitions = spec.partitions == -1 ? config_.num_partitions : spec.partitions;
+  TopicConfig config;
+  AdminError err = check_new_topic(spec, partitions, &config);
+  if (!err.ok() || spec.validate_only) return err;
+
+  TopicRecord record{spec.name, {}, partitions, spec.configs};
+  for (auto& b : record.id) b = static_cast<uint8_t>(rt_.random_u64());
+  if (Status s = metadata_->put(record); !s) {
+    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
+  }
+  Topic t{record, config, {}};
+  for (int32_t i = 0; i < partitions; ++i) {
+    auto p = open_partition(spec.name, i, config);
+    if (!p) return {ErrorCode::kKafkaStorageError, p.status().message()};
+    t.partitions.push_back(std::move(*p));
+  }
+  topics_.emplace(spec.name, std::move(t));
+  rt_.info("topics", "created topic " + spec.name + " with " + std::to_string(partitions) +
+                         " partitions");
+  return {};
+}
+
+AdminError TopicManager::delete_topic(const std::string& name) {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    return {ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic."};
+  }
+  if (!config_.delete_topic_enable) {
+    return {ErrorCode::kTopicDeletionDisabled, "delete.topic.enable is false"};
+  }
+  if (Status s = metadata_->remove(name); !s) {
+    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
+  }
+  for (auto& p : it->second.partitions) {
+    std::string dir = p->log->dir();
+    --partitions_per_dir_[dir.substr(0, dir.rfind('/'))];
+    if (Status s = p->log->destroy(); !s) {
+      rt_.warn("topics", "deleting " + dir + ": " + s.to_string());
+    }
+  }
+  topics_.erase(it);
+  rt_.info("topics", "deleted topic " + name);
+  return {};
+}
+
+AdminError TopicManager::create_partitions(const std::string& name, int32_t total,
+                                           bool validate_only) {
+  Topic* t = find(name);
+  if (t == nullptr) {
+    return {ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic."};
+  }
+  int32_t current = t->record.partitions;
+  if (total <= current) {
+    return {ErrorCode::kInvalidPartitions, "Topic currently has " + std::to_string(current) +
+                                               " partitions, " + std::to_string(total) +
+                                               " would not be an increase."};
+  }
+  if (total > limits::kPartitionsPerTopicMax) {
+    return {ErrorCode::kInvalidPartitions, "too many partitions"};
+  }
+  if (validate_only) return {};
+  TopicRecord updated = t->record;
+  updated.partitions = total;
+  if (Status s = metadata_->put(updated); !s) {
+    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
+  }
+  t->record = updated;
+  for (int32_t i = current; i < total; ++i) {
+    auto p = open_partition(name, i, t->config);
+    if (!p) return {ErrorCode::kKafkaStorageError, p.status().message()};
+    t->partitions.push_back(std::move(*p));
+  }
+  return {};
+}
+
+Topic* TopicManager::find(const std::string& name) {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+PartitionReplica* TopicManager::find(const std::string& name, int32_t partition) {
+  Topic* t = find(name);
+  if (t == nullptr || partition < 0 || partition >= int32_t(t->partitions.size())) {
+    return nullptr;
+  }
+  return t->partitions[partition].get();
+}
+
+void TopicManager::maintain(int64_t now_ms) {
+  for (auto& [name, t] : topics_) {
+    for (auto& p : t.partitions) {
+      if (Status s = p->log->maintain(now_ms); !s) {
+        rt_.error("log", p->key() + ": " + s.to_string());
+      }
+    }
+  }
+}
+
+Status TopicManager::flush_all() {
+  Status first;
+  for (auto& [name, t] : topics_) {
+    for (auto& p : t.partitions) {
+      Status s = p->log->flush();
+      if (!s && first.is_ok()) first = s;
+    }
+  }
+  return first;
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,98 @@
+// The broker's topics and the partition logs behind them.
+//
+// Owns one PartitionLog per partition (in one of log.dirs, the one holding the fewest
+// partitions, as Kafka places them) and the metadata log that makes topic creation,
+// deletion and partition growth durable. Single-threaded, like everything on the loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/broker/config.h"
+#include "engine/broker/metadata_log.h"
+#include "engine/broker/topic_record.h"
+#include "engine/protocol/errors.h"
+#include "engine/storage/partition_log.h"
+
+namespace strata::broker {
+
+// One partition replica on this broker. Single broker for now: it leads, its ISR is itself,
+// and the high watermark is the log end offset.
+struct PartitionReplica {
+  std::string topic;
+  int32_t index = 0;
+  LeaderEpoch leader_epoch{0};
+  std::unique_ptr<PartitionLog> log;
+
+  Offset high_watermark() const { return log->log_end_offset(); }
+  // Key under which delayed operations watch this partition.
+  std::string key() const { return topic + "-" + std::to_string(index); }
+};
+
+struct Topic {
+  TopicRecord record;
+  TopicConfig config;  // broker defaults + record.configs
+  std::vector<std::unique_ptr<PartitionReplica>> partitions;
+};
+
+// An admin failure with the Kafka error the client should see.
+struct AdminError {
+  proto::ErrorCode code = proto::ErrorCode::kNone;
+  std::string message;
+  bool ok() const { return code == proto::ErrorCode::kNone; }
+};
+
+struct CreateTopicSpec {
+  std::string name;
+  int32_t partitions = -1;          // -1: num.partitions
+  int16_t replication_factor = -1;  // -1: default.replication.factor
+  std::map<std::string, std::string> configs;
+  bool validate_only = false;
+};
+
+class TopicManager {
+ public:
+  TopicManager(Runtime& runtime, const BrokerConfig& config);
+  ~TopicManager();
+
+  // Checks meta.properties, replays the metadata log and opens every partition log.
+  Status load();
+  Status close();
+
+  AdminError create_topic(const CreateTopicSpec& spec);
+  AdminError delete_topic(const std::string& name);
+  AdminError create_partitions(const std::string& name, int32_t total, bool validate_only);
+
+  Topic* find(const std::string& name);
+  PartitionReplica* find(const std::string& name, int32_t partition);
+  const std::map<std::string, Topic>& topics() const { return topics_; }
+  const std::string& cluster_id() const { return cluster_id_; }
+
+  // Retention, time-based roll and flush for every partition.
+  void maintain(int64_t now_ms);
+  // Flushes every partition (log.flush.scheduler.interval.ms and shutdown).
+  Status flush_all();
+
+ private:
+  Result<std::unique_ptr<PartitionReplica>> open_partition(const std::string& topic,
+                                                           int32_t index,
+                                                           const TopicConfig& config);
+  std::string choose_log_dir();
+  std::string partition_dir(const std::string& topic, int32_t index) const;
+  AdminError check_new_topic(const CreateTopicSpec& spec, int32_t partitions,
+                             TopicConfig* config) const;
+
+  Runtime& rt_;
+  const BrokerConfig& config_;
+  std::string cluster_id_;
+  std::unique_ptr<MetadataLog> metadata_;
+  std::map<std::string, Topic> topics_;
+  std::map<std::string, int> partitions_per_dir_;
+  bool loaded_ = false;
+};
+
+LogConfig to_log_config(const TopicConfig& c);
+
+}  // namespace strata::broker

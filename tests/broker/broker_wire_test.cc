@@ -1,0 +1,287 @@
+// Scripted broker tests over a real loopback connection, speaking the wire protocol through
+// our own codecs.
+#include "tests/broker/broker_harness.h"
+
+using namespace strata;
+using namespace strata::testing;
+using proto::ErrorCode;
+
+namespace {
+int16_t err(ErrorCode e) { return static_cast<int16_t>(e); }
+}  // namespace
+
+TEST_CASE("ApiVersions advertises the ranges librdkafka 2.0.2 gates features on") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(proto::ApiVersionsRequest{}, 3);
+  auto resp = c.receive<proto::ApiVersionsResponse>(3);
+  CHECK(resp.error_code == 0);
+  auto range = [&](int16_t key) {
+    for (const auto& a : resp.api_keys) {
+      if (a.api_key == key) return std::make_pair(a.min_version, a.max_version);
+    }
+    return std::make_pair<int16_t, int16_t>(-1, -1);
+  };
+  CHECK(range(0).first <= 3);   // Produce includes 3 (MsgVer2)
+  CHECK(range(0).second >= 7);  // and 7 (zstd)
+  CHECK(range(1).first <= 4);   // Fetch includes 4
+  CHECK(range(1).second >= 10);
+  CHECK(range(10).first == 0);  // FindCoordinator v0 (LZ4, groups)
+  CHECK(range(11).first == -1);  // JoinGroup not served yet, so not advertised
+}
+
+TEST_CASE("ApiVersions at an unknown version gets UNSUPPORTED_VERSION in v0 layout") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  // A v99 request cannot be encoded by our codec; build its header by hand.
+  Bytes frame;
+  ByteWriter w(frame);
+  w.i16(18);
+  w.i16(99);
+  w.i32(7);
+  w.i16(-1);
+  c.send_raw(frame);
+  int32_t correlation = 0;
+  auto resp = c.receive<proto::ApiVersionsResponse>(0, &correlation);
+  CHECK(correlation == 7);
+  CHECK(resp.error_code == err(ErrorCode::kUnsupportedVersion));
+  CHECK_FALSE(resp.api_keys.empty());
+}
+
+TEST_CASE("an unsupported API closes only that connection") {
+  BrokerFixture f;
+  WireClient bad(*f.rt, f.endpoint());
+  WireClient good(*f.rt, f.endpoint());
+  Bytes frame;
+  ByteWriter w(frame);
+  w.i16(57);  // UpdateFeatures: not served
+  w.i16(0);
+  w.i32(1);
+  w.i16(-1);
+  bad.send_raw(frame);
+  CHECK(bad.wait_closed());
+  good.send(proto::MetadataRequest{}, 1);
+  auto md = good.receive<proto::MetadataResponse>(1);
+  CHECK(md.brokers.size() == 1);
+}
+
+TEST_CASE("produce, then fetch the records back with offsets assigned") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 2), 4);
+  auto created = c.receive<proto::CreateTopicsResponse>(4);
+  REQUIRE(created.topics.at(0).error_code == 0);
+
+  Bytes batch = make_batch(10);
+  c.send(produce_request("t", 1, batch), 7);
+  auto p1 = c.receive<proto::ProduceResponse>(7);
+  CHECK(p1.responses.at(0).partition_responses.at(0).base_offset == 0);
+  c.send(produce_request("t", 1, batch), 7);
+  auto p2 = c.receive<proto::ProduceResponse>(7);
+  CHECK(p2.responses.at(0).partition_responses.at(0).base_offset == 10);
+
+  c.send(fetch_request("t", 1, 12, 0), 11);
+  auto fr = c.receive<proto::FetchResponse>(11);
+  const auto& pd = fr.responses.at(0).partitions.at(0);
+  CHECK(pd.error_code == 0);
+  CHECK(pd.high_watermark == 20);
+  CHECK(pd.last_stable_offset == 20);
+  REQUIRE(pd.records.has_value());
+  BatchSplitter split(*pd.records);
+  auto first = split.next();
+  REQUIRE(first);
+  auto h = parse_batch_header(*first);
+  REQUIRE(h);
+  CHECK(h->base_offset == 10);  // the batch holding offset 12 starts at 10
+  auto records = decode_records(*first);
+  REQUIRE(records);
+  CHECK(records->size() == 10);
+}
+
+TEST_CASE("a corrupt batch gets CORRUPT_MESSAGE and the connection stays usable") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  Bytes batch = make_batch(3);
+  batch.back() ^= 0xff;  // breaks the CRC
+  c.send(produce_request("t", 0, batch), 7);
+  auto bad = c.receive<proto::ProduceResponse>(7);
+  CHECK(bad.responses.at(0).partition_responses.at(0).error_code ==
+        err(ErrorCode::kCorruptMessage));
+  c.send(produce_request("t", 0, make_batch(3)), 7);
+  auto good = c.receive<proto::ProduceResponse>(7);
+  CHECK(good.responses.at(0).partition_responses.at(0).error_code == 0);
+  CHECK(good.responses.at(0).partition_responses.at(0).base_offset == 0);
+}
+
+TEST_CASE("a long-poll fetch is answered when data arrives, and pipelined responses stay "
+          "in order") {
+  BrokerFixture f;
+  WireClient consumer(*f.rt, f.endpoint());
+  WireClient producer(*f.rt, f.endpoint());
+  consumer.send(create_topic_request("t", 1), 4);
+  (void)consumer.receive<proto::CreateTopicsResponse>(4);
+
+  int32_t fetch_id = consumer.send(fetch_request("t", 0, 0, 10000), 11);
+  int32_t md_id = consumer.send(proto::MetadataRequest{}, 1);
+  f.rt->run_until([] { return false; }, std::chrono::milliseconds(200));
+  // Metadata is done, but must wait behind the parked Fetch.
+  CHECK(consumer.pending_frames() == 0);
+  CHECK(f.broker->fetch_purgatory().size() == 1);
+
+  MonoTime before = f.rt->now();
+  producer.send(produce_request("t", 0, make_batch(5)), 7);
+  int32_t id = 0;
+  auto fr = consumer.receive<proto::FetchResponse>(11, &id);
+  CHECK(id == fetch_id);
+  CHECK((f.rt->now() - before) < std::chrono::seconds(5));  // woken, not timed out
+  CHECK(fr.responses.at(0).partitions.at(0).high_watermark == 5);
+  auto md = consumer.receive<proto::MetadataResponse>(1, &id);
+  CHECK(id == md_id);
+  (void)producer.receive<proto::ProduceResponse>(7);
+}
+
+TEST_CASE("a fetch with nothing to read waits max_wait_ms, then answers empty") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  MonoTime before = f.rt->now();
+  c.send(fetch_request("t", 0, 0, 300), 11);
+  auto fr = c.receive<proto::FetchResponse>(11);
+  Duration waited = f.rt->now() - before;
+  CHECK(waited >= std::chrono::milliseconds(290));
+  const auto& pd = fr.responses.at(0).partitions.at(0);
+  CHECK(pd.error_code == 0);
+  CHECK((!pd.records || pd.records->empty()));
+}
+
+TEST_CASE("fetching outside the log gives OFFSET_OUT_OF_RANGE; unknown topics are reported") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  c.send(fetch_request("t", 0, 42, 0), 11);
+  auto fr = c.receive<proto::FetchResponse>(11);
+  CHECK(fr.responses.at(0).partitions.at(0).error_code == err(ErrorCode::kOffsetOutOfRange));
+  c.send(fetch_request("nope", 0, 0, 0), 11);
+  auto unknown = c.receive<proto::FetchResponse>(11);
+  CHECK(unknown.responses.at(0).partitions.at(0).error_code ==
+        err(ErrorCode::kUnknownTopicOrPartition));
+}
+
+TEST_CASE("ListOffsets: earliest, latest and by timestamp") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  c.send(produce_request("t", 0, make_batch(4)), 7);
+  (void)c.receive<proto::ProduceResponse>(7);
+  auto ask = [&](int64_t ts) {
+    proto::ListOffsetsRequest req;
+    req.replica_id = -1;
+    auto& t = req.topics.emplace_back();
+    t.name = "t";
+    t.partitions.push_back({0, -1, ts});
+    c.send(req, 5);
+    return c.receive<proto::ListOffsetsResponse>(5).topics.at(0).partitions.at(0);
+  };
+  CHECK(ask(-2).offset == 0);
+  CHECK(ask(-1).offset == 4);
+  auto by_time = ask(1'700'000'000'002);
+  CHECK(by_time.offset == 2);
+  CHECK(by_time.timestamp == 1'700'000'000'002);
+  CHECK(ask(1'800'000'000'000).offset == -1);
+}
+
+TEST_CASE("admin errors carry Kafka's codes") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  CHECK(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
+  c.send(create_topic_request("t", 1), 4);
+  CHECK(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code ==
+        err(ErrorCode::kTopicAlreadyExists));
+  c.send(create_topic_request("bad/name", 1), 4);
+  CHECK(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code ==
+        err(ErrorCode::kInvalidTopicException));
+  auto with_config = create_topic_request("c", 1);
+  with_config.topics[0].configs.push_back({"retention.ms", std::string("soon")});
+  c.send(with_config, 4);
+  auto bad_cfg = c.receive<proto::CreateTopicsResponse>(4).topics.at(0);
+  CHECK(bad_cfg.error_code == err(ErrorCode::kInvalidConfig));
+  CHECK(bad_cfg.error_message.value_or("").find("retention.ms") != std::string::npos);
+
+  proto::CreatePartitionsRequest cp;
+  cp.topics.push_back({"t", 1, std::nullopt});
+  c.send(cp, 1);
+  CHECK(c.receive<proto::CreatePartitionsResponse>(1).results.at(0).error_code ==
+        err(ErrorCode::kInvalidPartitions));
+  cp.topics[0].count = 3;
+  c.send(cp, 1);
+  CHECK(c.receive<proto::CreatePartitionsResponse>(1).results.at(0).error_code == 0);
+  CHECK(f.broker->topics().find("t")->partitions.size() == 3);
+
+  proto::DeleteTopicsRequest del;
+  del.topic_names = {"t", "missing"};
+  c.send(del, 3);
+  auto d = c.receive<proto::DeleteTopicsResponse>(3);
+  CHECK(d.responses.at(0).error_code == 0);
+  CHECK(d.responses.at(1).error_code == err(ErrorCode::kUnknownTopicOrPartition));
+}
+
+TEST_CASE("DescribeConfigs reports overrides and defaults with their sources") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  auto req = create_topic_request("t", 1);
+  req.topics[0].configs.push_back({"retention.ms", std::string("1234")});
+  c.send(req, 4);
+  REQUIRE(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
+  proto::DescribeConfigsRequest dc;
+  dc.resources.push_back({2, "t", std::nullopt});
+  dc.include_synonyms = true;
+  c.send(dc, 2);
+  auto resp = c.receive<proto::DescribeConfigsResponse>(2);
+  std::map<std::string, proto::DescribeConfigsResponse::Config> by_name;
+  for (auto& cfg : resp.results.at(0).configs) by_name[cfg.name] = cfg;
+  CHECK(by_name["retention.ms"].value == "1234");
+  CHECK(by_name["retention.ms"].config_source == 1);  // DYNAMIC_TOPIC_CONFIG
+  CHECK(by_name["segment.bytes"].value == "1073741824");
+  CHECK(by_name["segment.bytes"].config_source == 5);  // DEFAULT_CONFIG
+}
+
+TEST_CASE("topics and records survive a clean restart") {
+  BrokerFixture f;
+  {
+    WireClient c(*f.rt, f.endpoint());
+    c.send(create_topic_request("t", 2), 4);
+    (void)c.receive<proto::CreateTopicsResponse>(4);
+    c.send(produce_request("t", 1, make_batch(7)), 7);
+    (void)c.receive<proto::ProduceResponse>(7);
+  }
+  f.restart();
+  WireClient c(*f.rt, f.endpoint());
+  REQUIRE(f.broker->topics().find("t") != nullptr);
+  CHECK(f.broker->topics().find("t")->partitions.size() == 2);
+  c.send(fetch_request("t", 1, 0, 0), 11);
+  auto fr = c.receive<proto::FetchResponse>(11);
+  CHECK(fr.responses.at(0).partitions.at(0).high_watermark == 7);
+}
+
+TEST_CASE("metadata auto-creates topics only when allowed") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  proto::MetadataRequest req;
+  req.topics = std::vector<proto::MetadataRequest::Topic>{{"auto"}};
+  req.allow_auto_topic_creation = false;
+  c.send(req, 4);
+  CHECK(c.receive<proto::MetadataResponse>(4).topics.at(0).error_code ==
+        err(ErrorCode::kUnknownTopicOrPartition));
+  req.allow_auto_topic_creation = true;
+  c.send(req, 4);
+  auto md = c.receive<proto::MetadataResponse>(4);
+  CHECK(md.topics.at(0).error_code == 0);
+  CHECK(md.topics.at(0).partitions.size() == 1);
+  CHECK(md.cluster_id.has_value());
+}

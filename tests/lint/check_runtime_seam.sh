@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one rule (shared/DESIGN.md): engine code touches the world only through Runtime.
+# Fails, naming file:line, when engine/ calls a clock, random source, file or socket syscall,
+# thread or sleep directly. Allowed: engine/runtime/posix_* (the real Runtime), and console
+# I/O in engine/cli (a command-line tool's job). Benchmark code in engine/cli/perf_* and
+# cmd_perf.cc measures wall time and drives librdkafka's threads by definition.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+# Headers that only a POSIX runtime needs, and calls that bypass Runtime.
+banned_includes='#include <(unistd\.h|fcntl\.h|sys/[a-z_]+\.h|netinet/[a-z_]+\.h|arpa/inet\.h|netdb\.h|thread|random|filesystem|fstream|ctime|time\.h|signal\.h|dirent\.h)>'
+banned_calls='std::chrono::(steady_clock|system_clock|high_resolution_clock)|\brand\(|\bsrand\(|random_device|std::thread|std::jthread|std::async|pthread_create|sleep_for|sleep_until|\busleep\(|\bnanosleep\(|gettimeofday|clock_gettime|\btime\(nullptr\)|\bgetrandom\(|\bfopen\(|std::filesystem|(^|[^A-Za-z0-9_>])::(open|read|write|close|pread|pwrite|fsync|socket|connect|accept|accept4|bind|listen|send|recv|mmap|unlink|rename|mkdir)\('
+
+violations=$(grep -rnE "$banned_includes|$banned_calls" engine/ --include='*.cc' --include='*.h' \
+  | grep -vE '^engine/runtime/posix_' \
+  | grep -vE '^engine/cli/(perf_[a-z_]*|cmd_perf)\.(cc|h):' \
+  | grep -vE '^[^:]+:[0-9]+:\s*//' || true)
+
+if [[ -n "${violations//[$'\n' ]/}" ]]; then
+  echo "engine/ must reach the world only through Runtime; direct calls found:"
+  printf '%s\n' "$violations"
+  exit 1
+fi
+echo "runtime seam: no direct world access outside engine/runtime/posix_*"

@@ -50,7 +50,9 @@ class WireClient final : public ConnectionHandler {
               Duration timeout = std::chrono::seconds(5)) {
     REQUIRE(rt_.run_until([&] { return !frames_.empty() || closed_; }, timeout));
     REQUIRE_FALSE(frames_.empty());
-    Bytes f = std::move(frames_.front());
+    // Decoded views (records) point into the frame: keep it until the next receive.
+    last_frame_ = std::move(frames_.front());
+    Bytes& f = last_frame_;
     frames_.pop_front();
     proto::ResponseHeader h;
     ByteSpan body;
@@ -77,6 +79,7 @@ class WireClient final : public ConnectionHandler {
   bool closed_ = false;
   int32_t next_correlation_ = 1;
   std::deque<Bytes> frames_;
+  Bytes last_frame_;
 };
 
 struct BrokerFixture {

@@ -41,7 +41,9 @@ class SimWireClient final : public ConnectionHandler {
   Msg receive(int16_t version) {
     run_until([&] { return !frames_.empty() || closed_; });
     REQUIRE_FALSE(frames_.empty());
-    Bytes f = std::move(frames_.front());
+    // Decoded views (records) point into the frame: keep it until the next receive.
+    last_frame_ = std::move(frames_.front());
+    Bytes& f = last_frame_;
     frames_.pop_front();
     proto::ResponseHeader h;
     ByteSpan body;
@@ -69,6 +71,7 @@ class SimWireClient final : public ConnectionHandler {
   bool connected_ = false, closed_ = false;
   int32_t next_id_ = 1;
   std::deque<Bytes> frames_;
+  Bytes last_frame_;
 };
 
 struct SimCluster {

@@ -124,7 +124,9 @@ void SimNetwork::transmit(ConnId from_id, Bytes frame) {
     check_stalls();
     return;
   }
-  int64_t arrival = std::max(world_.now().ns + sample_delay(s->host, peer->host).count(),
+  // A process stalled in slow I/O sends when the stall ends.
+  int64_t depart = std::max(world_.now().ns, nodes_[s->host]->busy_until().ns);
+  int64_t arrival = std::max(depart + sample_delay(s->host, peer->host).count(),
                              s->last_arrival_ns + 1);
   s->last_arrival_ns = arrival;
   s->in_flight_bytes += frame.size();

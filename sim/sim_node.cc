@@ -10,6 +10,7 @@ SimNode::SimNode(SimWorld& world, SimNetwork& network, int host, std::string nam
       host_(host),
       name_(std::move(name)),
       rng_(world.rng().fork(uint64_t(host) + 1)),
+      disk_(fs_, [this](Duration d) { block_for(d); }),
       transport_(std::make_unique<SimTransport>(network, *this)) {}
 
 SimNode::~SimNode() = default;
@@ -22,11 +23,38 @@ int64_t SimNode::wall_clock_ms() const {
 
 void SimNode::run_event(uint64_t incarnation, const std::function<void()>& fn) {
   if (incarnation != incarnation_ || !up_) return;  // the process that asked is gone
-  if (paused_) {
-    deferred_.push_back(fn);
+  if (paused_ || world_.now() < busy_until_) {
+    deferred_.push_back(fn);  // runs when the process can run again, in arrival order
     return;
   }
   fn();
+}
+
+void SimNode::block_for(Duration d) {
+  bool was_idle = busy_until_ <= world_.now();
+  busy_until_ = std::max(busy_until_, world_.now()) + d;
+  if (was_idle) schedule_wake(incarnation_);
+}
+
+// Wakes the process when the stall is over; a stall extended meanwhile re-arms the wake.
+void SimNode::schedule_wake(uint64_t inc) {
+  world_.schedule_at(busy_until_, [this, inc] {
+    if (inc != incarnation_) return;
+    if (world_.now() < busy_until_) {
+      schedule_wake(inc);
+      return;
+    }
+    if (!paused_) drain_deferred();
+  });
+}
+
+void SimNode::drain_deferred() {
+  std::deque<std::function<void()>> due;
+  due.swap(deferred_);
+  uint64_t inc = incarnation_;
+  for (auto& fn : due) {
+    world_.schedule(Duration(0), [this, inc, fn = std::move(fn)] { run_event(inc, fn); });
+  }
 }
 
 TimerId SimNode::schedule(Duration after, std::function<void()> fn) {
@@ -69,6 +97,7 @@ void SimNode::crash(bool tear_last_write) {
   ++incarnation_;
   up_ = false;
   paused_ = false;
+  busy_until_ = MonoTime{0};
   transport_->on_process_crash();
   if (tear_last_write) {
     fs_.crash(rng_.next());
@@ -95,12 +124,7 @@ void SimNode::resume() {
   paused_ = false;
   world_.trace("resume " + name_);
   // Everything that came due while stopped runs now, in order, as a resumed process would.
-  std::deque<std::function<void()>> due;
-  due.swap(deferred_);
-  uint64_t inc = incarnation_;
-  for (auto& fn : due) {
-    world_.schedule(Duration(0), [this, inc, fn = std::move(fn)] { run_event(inc, fn); });
-  }
+  if (world_.now() >= busy_until_) drain_deferred();
 }
 
 }  // namespace strata::sim

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "engine/runtime/mem_fs.h"
+#include "sim/sim_disk.h"
 #include "sim/sim_world.h"
 
 namespace strata::sim {
@@ -36,7 +37,7 @@ class SimNode final : public Runtime {
   TimerId schedule(Duration after, std::function<void()> fn) override;
   void cancel(TimerId id) override;
   uint64_t random_u64() override { return rng_.next(); }
-  FileSystem& fs() override { return fs_; }
+  FileSystem& fs() override { return disk_; }
   Transport& transport() override;
   void log(LogLevel level, std::string_view component, std::string_view message) override;
 
@@ -54,12 +55,19 @@ class SimNode final : public Runtime {
   int host() const { return host_; }
   const std::string& name() const { return name_; }
   MemFileSystem& disk() { return fs_; }
+  // Slow disk: I/O latency blocks the process (see sim_disk.h).
+  void set_disk_latency(const DiskLatency& l) { disk_.set_latency(l); }
+  // The process is blocked (a slow synchronous I/O) until this time.
+  MonoTime busy_until() const { return busy_until_; }
   void set_clock_skew_ms(int64_t skew) { clock_skew_ms_ = skew; }
   void set_log_sink(std::function<void(std::string_view)> sink) { log_sink_ = std::move(sink); }
   void set_log_level(LogLevel min) { log_min_ = min; }
 
  private:
   void run_event(uint64_t incarnation, const std::function<void()>& fn);
+  void block_for(Duration d);
+  void schedule_wake(uint64_t incarnation);
+  void drain_deferred();
 
   SimWorld& world_;
   SimNetwork& network_;
@@ -67,6 +75,8 @@ class SimNode final : public Runtime {
   std::string name_;
   Rng rng_;
   MemFileSystem fs_;
+  SimDisk disk_;
+  MonoTime busy_until_{0};
   std::unique_ptr<SimTransport> transport_;
   bool up_ = true;
   bool paused_ = false;

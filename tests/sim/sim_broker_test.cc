@@ -231,3 +231,28 @@ TEST_CASE("sim: link graph components follow partitions") {
   net.heal_all();
   CHECK(net.components().size() == 1);
 }
+
+TEST_CASE("sim: a slow disk stalls the broker and raises produce latency") {
+  auto produce_time = [](Duration sync_latency) {
+    SimCluster c(5);
+    c.config.topic_defaults.flush_messages = 1;  // every append syncs
+    c.crash_broker(false);
+    c.restart_broker();
+    c.broker_node.set_disk_latency({Duration(0), Duration(0), sync_latency, Duration(0)});
+    SimWireClient client(c.world, c.client_node, c.endpoint());
+    proto::CreateTopicsRequest ct;
+    ct.topics.push_back({"t", 1, 1, {}, {}});
+    client.send(ct, 4);
+    (void)client.receive<proto::CreateTopicsResponse>(4);
+    Bytes b = batch_of(10);
+    MonoTime start = c.world.now();
+    client.send(produce("t", b), 7);
+    auto r = client.receive<proto::ProduceResponse>(7);
+    CHECK(r.responses.at(0).partition_responses.at(0).error_code == 0);
+    return c.world.now() - start;
+  };
+  Duration fast = produce_time(Duration(0));
+  Duration slow = produce_time(std::chrono::milliseconds(40));
+  CHECK(fast < std::chrono::milliseconds(5));
+  CHECK(slow >= std::chrono::milliseconds(40));
+}

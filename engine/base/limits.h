@@ -19,8 +19,10 @@ inline constexpr int32_t kArrayElementsMax = 1 << 20;
 inline constexpr int32_t kStringBytesMax = 1 << 15;
 inline constexpr int32_t kBytesFieldMax = kFrameBytesMax;
 inline constexpr int32_t kTaggedFieldsMax = 1024;
-// Record batches: a decompressed batch may not exceed this (zip-bomb guard).
-inline constexpr size_t kDecompressedBatchBytesMax = 256 * 1024 * 1024;
+// Record batches: a decompressed batch may not exceed this (zip-bomb guard). Batches are at
+// most message.max.bytes (~1 MiB) compressed, so 64 MiB allows a 64x ratio while bounding
+// what one hostile request can make the broker allocate.
+inline constexpr size_t kDecompressedBatchBytesMax = 64 * 1024 * 1024;
 inline constexpr int32_t kRecordsPerBatchMax = 1 << 24;
 // Topics.
 inline constexpr int32_t kTopicNameBytesMax = 249;

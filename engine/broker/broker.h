@@ -63,9 +63,8 @@ class Broker final : public RequestSink {
   template <class Msg>
   void respond(const RequestContext& ctx, const Msg& msg) {
     Bytes frame;
-    proto::append_response_frame(frame, ctx.header.correlation_id, ctx.version(), msg);
-    // append_response_frame includes the size prefix; the transport adds its own.
-    frame.erase(frame.begin(), frame.begin() + proto::kFrameSizePrefixBytes);
+    // Without a size prefix: the transport writes its own.
+    proto::append_response_unframed(frame, ctx.header.correlation_id, ctx.version(), msg);
     stats_.bytes_out += frame.size();
     connections_.respond(ctx.slot, std::move(frame));
   }

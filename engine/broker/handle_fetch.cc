@@ -63,6 +63,8 @@ class FetchOperation final : public DelayedOperation {
                       int64_t& budget, Attempt& a, Response::PartitionData& out) {
     out.partition_index = fp.partition;
     out.aborted_transactions = std::vector<Response::AbortedTransaction>{};
+    // Never null: librdkafka cannot parse a null record set, even beside an error code.
+    out.records = ByteSpan();
     if (p == nullptr) {
       out.error_code = code(ErrorCode::kUnknownTopicOrPartition);
       out.high_watermark = out.last_stable_offset = -1;

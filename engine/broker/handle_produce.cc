@@ -22,6 +22,17 @@ void produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
     out.error_code = code(ErrorCode::kMessageTooLarge);
     return;
   }
+  // Old message sets (magic 0/1) put their magic byte at the same position as batch v2; say
+  // so precisely instead of reporting a short or corrupt batch.
+  if (records.size() > batch_format::kMagicAt &&
+      int8_t(records[batch_format::kMagicAt]) != batch_format::kMagicV2) {
+    b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() +
+                                    ": message format magic " +
+                                    std::to_string(int(records[batch_format::kMagicAt])) +
+                                    " is not supported (record batch v2 only)");
+    out.error_code = code(ErrorCode::kInvalidRecord);
+    return;
+  }
   AppendValidation v = validate_for_append(records);
   if (!v.ok()) {
     b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() + ": " +

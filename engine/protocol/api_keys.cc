@@ -10,7 +10,7 @@ namespace {
 
 // clang-format off
 constexpr std::array<ApiVersionRange, 20> kApis = {{
-  {ApiKey::kProduce,          3, 7, 9,  "Produce"},
+  {ApiKey::kProduce,          0, 7, 9,  "Produce"},
   {ApiKey::kFetch,            4, 11, 12, "Fetch"},
   {ApiKey::kListOffsets,      1, 5, 6,  "ListOffsets"},
   {ApiKey::kMetadata,         0, 8, 9,  "Metadata"},

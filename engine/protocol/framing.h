@@ -62,6 +62,19 @@ void append_request_frame(Bytes& out, const RequestHeader& h, const Msg& body) {
   finish_frame(w, at);
 }
 
+// Append a response's header and body, without the size prefix, to `out`: for a transport
+// that writes the prefix itself (Runtime's send), so that the broker need not strip one by
+// moving the whole response, which for a fetch is megabytes.
+template <class Msg>
+void append_response_unframed(Bytes& out, int32_t correlation_id, int16_t api_version,
+                              const Msg& body) {
+  static_assert(!Msg::kIsRequest, "append_response_unframed needs a response message");
+  ByteWriter w(out);
+  encode_response_header(w, response_header_version(Msg::kApiKey, api_version),
+                         ResponseHeader{correlation_id});
+  body.encode(w, api_version);
+}
+
 // Append a complete size-prefixed response frame to `out`.
 template <class Msg>
 void append_response_frame(Bytes& out, int32_t correlation_id, int16_t api_version,
@@ -69,9 +82,7 @@ void append_response_frame(Bytes& out, int32_t correlation_id, int16_t api_versi
   static_assert(!Msg::kIsRequest, "append_response_frame needs a response message");
   ByteWriter w(out);
   size_t at = begin_frame(w);
-  encode_response_header(w, response_header_version(Msg::kApiKey, api_version),
-                         ResponseHeader{correlation_id});
-  body.encode(w, api_version);
+  append_response_unframed(out, correlation_id, api_version, body);
   finish_frame(w, at);
 }
 

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "engine/storage/log_format.h"
+#include "engine/protocol/record_batch.h"
 #include "engine/storage/segment.h"
 
 namespace strata {
@@ -152,6 +153,19 @@ Result<std::optional<TimestampOffset>> search_records(ByteSpan batch, const Stor
   return std::optional<TimestampOffset>();
 }
 
+Result<std::optional<TimestampOffset>> search_compressed(ByteSpan batch, const StoredBatchHeader& h,
+                                                         int64_t target_ms, Offset min_offset) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Record> records, decode_records(batch));
+  for (const Record& r : records) {
+    int64_t ts = h.base_timestamp + r.timestamp_delta;
+    Offset offset = h.base() + r.offset_delta;
+    if (ts >= target_ms && offset >= min_offset) {
+      return std::optional<TimestampOffset>(TimestampOffset{ts, offset});
+    }
+  }
+  return std::optional<TimestampOffset>();
+}
+
 }  // namespace
 
 Result<std::optional<TimestampOffset>> Segment::find_timestamp(int64_t target_ms,
@@ -164,14 +178,21 @@ Result<std::optional<TimestampOffset>> Segment::find_timestamp(int64_t target_ms
     uint64_t at = pos;
     pos += h.size_bytes();
     if (h.max_timestamp < target_ms || h.last() < min_offset) continue;
-    if (h.compressed() || h.log_append_time()) {
+    if (h.log_append_time()) {
+      // Every record of a LogAppendTime batch carries the batch's timestamp.
       Offset first = h.base() < min_offset ? min_offset : h.base();
       return std::optional<TimestampOffset>(TimestampOffset{h.max_timestamp, first});
     }
     batch.resize(h.size_bytes());
     STRATA_ASSIGN_OR_RETURN(size_t n, log_->read_at(at, batch));
     if (n != batch.size()) return Status::corruption("short read in " + log_path());
-    STRATA_ASSIGN_OR_RETURN(auto found, search_records(batch, h, target_ms, min_offset));
+    std::optional<TimestampOffset> found;
+    if (h.compressed()) {
+      // As Kafka does, look inside: the answer is a record, not the batch's first offset.
+      STRATA_ASSIGN_OR_RETURN(found, search_compressed(batch, h, target_ms, min_offset));
+    } else {
+      STRATA_ASSIGN_OR_RETURN(found, search_records(batch, h, target_ms, min_offset));
+    }
     if (found) return found;
   }
   return std::optional<TimestampOffset>();

@@ -285,3 +285,37 @@ TEST_CASE("metadata auto-creates topics only when allowed") {
   CHECK(md.topics.at(0).partitions.size() == 1);
   CHECK(md.cluster_id.has_value());
 }
+
+TEST_CASE("an errored partition in a Fetch response still has an empty, non-null record set") {
+  // librdkafka fails to parse a null record set, so OFFSET_OUT_OF_RANGE would never reach it.
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(fetch_request("missing", 3, 0, 0), 11);
+  auto fr = c.receive<proto::FetchResponse>(11);
+  const auto& pd = fr.responses.at(0).partitions.at(0);
+  CHECK(pd.error_code == err(ErrorCode::kUnknownTopicOrPartition));
+  REQUIRE(pd.records.has_value());
+  CHECK(pd.records->empty());
+}
+
+TEST_CASE("Produce below v3 (old message sets) is refused per partition with INVALID_RECORD") {
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  // A magic-1 message set: offset, size, crc, magic=1, attributes, timestamp, key, value.
+  Bytes legacy;
+  ByteWriter w(legacy);
+  w.i64(0);
+  w.i32(22);
+  w.u32(0);
+  w.i8(1);
+  w.i8(0);
+  w.i64(0);
+  w.i32(-1);
+  w.i32(0);
+  c.send(produce_request("t", 0, legacy, 1), 2);
+  auto r = c.receive<proto::ProduceResponse>(2);
+  CHECK(r.responses.at(0).partition_responses.at(0).error_code ==
+        err(ErrorCode::kInvalidRecord));
+}

@@ -94,9 +94,9 @@ TEST_CASE("parse_request_frame: unsupported keys and versions keep the correlati
     CHECK(req.header.api_version == 4);
     CHECK(req.header.correlation_id == 5);
   }
-  SECTION("Produce v2 (older than we serve)") {
+  SECTION("Fetch v2 (older than we serve)") {
     ParsedRequest req;
-    CHECK(parse_request_frame(request_frame_without_prefix(0, 2, 6), req).code() ==
+    CHECK(parse_request_frame(request_frame_without_prefix(1, 2, 6), req).code() ==
           StatusCode::kUnsupported);
     CHECK(req.header.correlation_id == 6);
   }

@@ -302,7 +302,7 @@ TEST_CASE("decode_request_body dispatches on the key and rejects unknown keys an
   ByteReader r2(empty);
   CHECK(decode_request_body(99, 0, r2).code() == StatusCode::kUnsupported);
   ByteReader r3(empty);
-  CHECK(decode_request_body(ProduceRequest::kApiKey, 2, r3).code() == StatusCode::kUnsupported);
+  CHECK(decode_request_body(FetchRequest::kApiKey, 3, r3).code() == StatusCode::kUnsupported);
   ByteReader r4(empty);
   CHECK(decode_request_body(ProduceRequest::kApiKey, 3, r4).code() == StatusCode::kCorruption);
 }

@@ -198,7 +198,7 @@ TEST_CASE("sim: a partition between client and broker stalls requests until it h
   CHECK(r.responses.at(0).partition_responses.at(0).base_offset == 10);
 }
 
-TEST_CASE("sim: the same seed gives the same trace; another seed differs") {
+TEST_CASE("sim: the same seed gives the same trace and another seed differs") {
   auto run = [](uint64_t seed) {
     SimCluster c(seed);
     c.net.set_default_params({std::chrono::microseconds(300), std::chrono::microseconds(500)});

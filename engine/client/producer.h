@@ -1,0 +1,174 @@
+// Producer: Kafka's producer as a sans-I/O state machine over Runtime.
+//
+//   send(record, cb)  -> partitioner -> per-partition batches (batch.size, linger.ms)
+//                     -> sender: one Produce request per leader with at most one batch per
+//                        partition, at most max.in.flight.requests.per.connection per leader
+//                     -> cb(RecordMetadata) or cb(error)
+//
+// Partitioning follows the Java client: an explicit partition wins; a key goes to
+// toPositive(murmur2(key)) % partitions; a null key sticks to one randomly chosen partition
+// until its batch fills (KIP-480), so small batches do not spread over every partition.
+//
+// Retries: a retriable error (NOT_LEADER_OR_FOLLOWER, a lost connection, a timeout, ...) puts
+// the batch back at the head of its partition after retry.backoff.ms, refreshing metadata
+// when the error says it is stale, until delivery.timeout.ms after the record was accepted.
+// Without idempotence this is Kafka's at-least-once behaviour: a request that timed out may
+// still have been written, so a retry can duplicate records, and with more than one request
+// in flight a retried batch can land after a later one (reordering). Use
+// max.in.flight.requests.per.connection = 1 to keep the order.
+//
+// Memory: buffer.memory bounds the bytes of accepted, uncompleted records; send() refuses a
+// record with kResourceExhausted when it would not fit (Kafka blocks for max.block.ms; a
+// state machine cannot block, so the caller retries after some callbacks have run).
+//
+// Callbacks run from the runtime loop, never inside send(). The Producer owns its
+// NetworkClient; destroying it drops uncompleted callbacks unrun.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/client/network_client.h"
+#include "engine/protocol/record_batch.h"
+
+namespace strata::client {
+
+struct ProducerConfig {
+  int16_t acks = -1;                        // acks: -1 (all), 1, 0
+  int32_t batch_size = 16384;               // batch.size
+  int64_t linger_ms = 5;                    // linger.ms
+  Codec compression = Codec::kNone;         // compression.type
+  int32_t retries = INT32_MAX;              // retries
+  int64_t retry_backoff_ms = 100;           // retry.backoff.ms
+  int64_t delivery_timeout_ms = 120000;     // delivery.timeout.ms
+  int64_t request_timeout_ms = 30000;       // request.timeout.ms
+  int32_t max_in_flight = 5;                // max.in.flight.requests.per.connection
+  int64_t buffer_memory = 32 * 1024 * 1024; // buffer.memory
+  int32_t max_request_size = 1024 * 1024;   // max.request.size
+};
+
+// Checks ranges and Kafka's rule delivery.timeout.ms >= linger.ms + request.timeout.ms.
+Status validate(const ProducerConfig& config);
+// "none", "gzip", "snappy", "lz4", "zstd".
+Result<Codec> parse_compression(std::string_view name);
+
+struct ProducerRecord {
+  std::string topic;
+  std::optional<PartitionId> partition;
+  std::optional<Bytes> key;
+  std::optional<Bytes> value;
+  std::vector<RecordHeader> headers;
+  std::optional<int64_t> timestamp_ms;  // the runtime's wall clock when unset
+};
+
+struct RecordMetadata {
+  std::string topic;
+  PartitionId partition{0};
+  Offset offset{-1};  // -1 with acks=0: the broker does not say
+  int64_t timestamp_ms = -1;
+};
+
+using SendCallback = std::function<void(Result<RecordMetadata>)>;
+
+struct ProducerStats {
+  uint64_t records_sent = 0;    // acknowledged (or written, for acks=0)
+  uint64_t records_failed = 0;
+  uint64_t batches_sent = 0;
+  uint64_t retries = 0;
+  uint64_t requests = 0;
+};
+
+class Producer {
+ public:
+  Producer(Runtime& rt, ClientOptions client, ProducerConfig config);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Accepts the record (then `cb` runs exactly once, later) or refuses it at once with a
+  // Status (then `cb` is never called): kResourceExhausted when buffer.memory is full,
+  // kInvalidArgument for an empty topic, a record above max.request.size or a partition
+  // outside the topic.
+  Status send(ProducerRecord record, SendCallback cb);
+  // `done` runs once every record accepted before this call has completed.
+  void flush(std::function<void()> done);
+
+  // Records accepted and not yet completed.
+  size_t pending_records() const { return incomplete_.size(); }
+  int64_t buffered_bytes() const { return buffered_bytes_; }
+  const ProducerStats& stats() const { return stats_; }
+  NetworkClient& network() { return net_; }
+  const ProducerConfig& config() const { return config_; }
+
+ private:
+  struct Completion {
+    SendCallback cb;
+    int64_t timestamp_ms;
+    uint64_t seq;
+    int64_t bytes;
+  };
+  struct Batch {
+    TopicPartition tp;
+    RecordBatchBuilder builder;
+    std::vector<Completion> records;
+    MonoTime created;
+    MonoTime retry_at;
+    int attempts = 0;
+    std::shared_ptr<Bytes> built;  // encoded once, resent as is on retries
+    explicit Batch(const BatchBuilderOptions& o) : builder(o) {}
+  };
+  using BatchPtr = std::shared_ptr<Batch>;
+  struct Waiting {  // a record whose topic metadata is not known yet
+    ProducerRecord record;
+    Completion completion;
+    MonoTime created;
+  };
+
+  // producer.cc: accepting records.
+  int64_t record_bytes(const ProducerRecord& r) const;
+  Status place(ProducerRecord& record, Completion& c, MonoTime created);
+  Result<PartitionId> choose_partition(const ProducerRecord& record, int32_t count);
+  PartitionId sticky_partition(const std::string& topic, int32_t count, bool rotate);
+  void append(const TopicPartition& tp, ProducerRecord& record, Completion c,
+              MonoTime created);
+  bool would_overflow(const TopicPartition& tp, int64_t bytes) const;
+  void on_metadata();
+  void complete(Completion& c, Result<RecordMetadata> result);
+  void check_flush_waiters();
+
+  // producer_sender.cc: draining batches into requests and handling the answers.
+  void wake(MonoTime at);
+  void run_sender();
+  void expire(MonoTime now);
+  bool batch_ready(const std::deque<BatchPtr>& q, MonoTime now, MonoTime& next) const;
+  void send_to(NodeId leader, std::vector<BatchPtr> batches);
+  void on_response(NodeId leader, std::vector<BatchPtr> batches,
+                   Result<proto::ProduceResponse> resp);
+  void on_batch_error(BatchPtr batch, const Status& error, bool retriable);
+  void complete_batch(Batch& b, const proto::ProduceResponse::PartitionResponse* pr);
+  void fail_batch(Batch& b, const Status& error);
+
+  Runtime& rt_;
+  ProducerConfig config_;
+  NetworkClient net_;
+  std::map<TopicPartition, std::deque<BatchPtr>> queues_;
+  std::map<std::string, std::deque<Waiting>> waiting_;
+  std::map<std::string, PartitionId> sticky_;
+  std::map<NodeId, int> requests_in_flight_;
+  std::set<uint64_t> incomplete_;
+  std::vector<std::pair<uint64_t, std::function<void()>>> flush_waiters_;
+  uint64_t next_seq_ = 1;
+  int64_t buffered_bytes_ = 0;
+  TimerId sender_timer_{0};
+  MonoTime sender_at_;
+  bool sender_scheduled_ = false;
+  ProducerStats stats_;
+};
+
+}  // namespace strata::client

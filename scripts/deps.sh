@@ -7,6 +7,7 @@ PACKAGES=(
   catch2 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
   libyaml-cpp-dev libboost-graph-dev libsqlite3-dev
   librdkafka-dev kcat python3-confluent-kafka python3-kafka nodejs npm
+  python3-snappy python3-lz4 python3-zstandard
 )
 
 missing=()

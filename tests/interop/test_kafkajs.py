@@ -1,0 +1,55 @@
+"""kafkajs 2.2.4 (node): admin createTopics / fetchTopicMetadata / describeConfigs /
+fetchTopicOffsets / fetchTopicOffsetsByTimestamp / createPartitions / deleteTopics and the
+producer (acks -1, keyed over 4 partitions, headers, gzip, sendBatch), in js/kafkajs_interop.js.
+kafkajs's consumer needs consumer groups (not served yet), so it is not tested; instead every
+record the node side says it produced is read back here with confluent-kafka and compared.
+
+Needs `npm install` in tests/interop/js (scripts/test.sh does it); skipped without it."""
+
+import json
+import os
+import shutil
+
+import ck
+import harness
+from harness import expect, expect_eq
+
+
+def test(ctx):
+    js_dir = ctx.arg("js-dir")
+    node = shutil.which("node")
+    if node is None:
+        raise harness.Skip("node is not installed")
+    if not os.path.isdir(os.path.join(js_dir, "node_modules", "kafkajs")):
+        raise harness.Skip(f"kafkajs is not installed: run `npm install` in {js_dir} "
+                           "(scripts/test.sh does)")
+    b = ctx.broker()
+    r = ctx.run([node, os.path.join(js_dir, "kafkajs_interop.js"), b.bootstrap], timeout=90,
+                check=False)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
+    expect(lines, f"kafkajs_interop.js printed no RESULT line (exit {r.returncode})\n"
+                  f"stdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    expect(not result["failures"], "kafkajs checks failed:\n  " +
+           "\n  ".join(result["failures"]) + f"\nstderr:\n{r.stderr[-2000:]}")
+    expect_eq(r.returncode, 0, "kafkajs_interop.js exit status")
+    sent = result["sent"]
+    expect_eq(len(sent), 402, "records the kafkajs producer reported")
+
+    log, marks = ck.read_all(b, "js-a", 6)
+    by_offset = {(p, rec[0]): rec for p, recs in log.items() for rec in recs}
+    expect_eq(sum(len(v) for v in log.values()), len(sent), "records in js-a")
+    for s in sent:
+        rec = by_offset.get((s["partition"], s["offset"]))
+        expect(rec is not None, f"record {s} not found at js-a-{s['partition']}@{s['offset']}")
+        _, key, value, headers = rec
+        want_key = None if s["key"] is None else s["key"].encode()
+        want_headers = [(k, v.encode()) for k, v in s["headers"].items()] or None
+        expect_eq((key, value, headers), (want_key, s["value"].encode(), want_headers),
+                  f"js-a-{s['partition']}@{s['offset']}")
+    expect(b.alive(), "broker died")
+    expect_eq(b.stop(), 0, "broker exit status after SIGTERM")
+
+
+if __name__ == "__main__":
+    harness.main(test)

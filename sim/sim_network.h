@@ -59,6 +59,7 @@ class SimNetwork {
 
  private:
   friend class SimTransport;
+  SimWorld& world() { return world_; }
   struct Side {
     int host = -1;
     ConnectionHandler* handler = nullptr;

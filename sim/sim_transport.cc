@@ -40,25 +40,34 @@ Result<ConnId> SimTransport::connect(const Endpoint& to, ConnectionHandler* hand
     return id;
   }
   Duration there = net_.sample_delay(self, target);
-  net_.node(target).post(there, [this, id, to, target, self, handler, fail] {
+  // The SYN goes through the world, not the target process: a host whose process is down
+  // (crashed, not yet restarted) still answers with a reset — "connection refused".
+  net_.world().schedule(there, [this, id, to, target, self, handler, fail] {
     auto lit = net_.listeners_.find(to);
     SimNetwork::Side* client_side = net_.side(id);
     if (client_side == nullptr || !client_side->open) return;
-    if (lit == net_.listeners_.end() || lit->second.host != target) {
+    if (!net_.node(target).up() || lit == net_.listeners_.end() ||
+        lit->second.host != target) {
       fail(net_.sample_delay(target, self), Status::unavailable("connection refused by " +
                                                                 to.to_string()));
       return;
     }
-    ConnId server_id{net_.next_conn_++};
-    SimNetwork::Side& srv = net_.sides_[server_id];
-    srv.host = target;
-    srv.peer = id;
-    client_side->peer = server_id;
-    srv.handler = lit->second.handler->on_accept(
-        server_id, Endpoint{net_.node(self).name(), uint16_t(50000 + id.value() % 10000)});
-    net_.node(self).post(net_.sample_delay(target, self), [this, id, handler] {
-      auto* side = net_.side(id);
-      if (side != nullptr && side->open) handler->on_connected(id, Status::ok());
+    ListenHandler* listener = lit->second.handler;
+    // The kernel completes the handshake; the process accepts when it next runs.
+    net_.node(target).post(Duration(0), [this, id, target, self, handler, listener] {
+      SimNetwork::Side* cs = net_.side(id);
+      if (cs == nullptr || !cs->open) return;
+      ConnId server_id{net_.next_conn_++};
+      SimNetwork::Side& srv = net_.sides_[server_id];
+      srv.host = target;
+      srv.peer = id;
+      cs->peer = server_id;
+      srv.handler = listener->on_accept(
+          server_id, Endpoint{net_.node(self).name(), uint16_t(50000 + id.value() % 10000)});
+      net_.node(self).post(net_.sample_delay(target, self), [this, id, handler] {
+        auto* side = net_.side(id);
+        if (side != nullptr && side->open) handler->on_connected(id, Status::ok());
+      });
     });
   });
   return id;

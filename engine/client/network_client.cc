@@ -394,9 +394,12 @@ void NetworkClient::on_request_timeout(uint64_t id) {
   std::string what = std::string(proto::api_name(e.raw.api_key)) + " request to node " +
                      std::to_string(node.value()) + " timed out";
   finish(id, Status::timed_out(what));
-  // Kafka's client drops the connection: later answers on it could belong to anyone.
+  // Kafka's client drops the connection: later answers on it could belong to anyone. A
+  // connection still not ready when a request waiting for it times out is hung (a SYN into
+  // a dead host): drop it too, so the next attempt starts afresh.
   Node* n = find_node(node);
-  if (was_sent && n != nullptr && n->state != NodeState::kIdle) {
+  if (n != nullptr && n->state != NodeState::kIdle &&
+      (was_sent || n->state != NodeState::kReady)) {
     disconnect(*n, Status::timed_out(what), false);
   }
 }

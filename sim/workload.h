@@ -1,0 +1,105 @@
+// Workloads: producers and consumers that run our own client (engine/client) on simulated
+// nodes, exactly as the CLI runs it on real sockets, and write every operation to the
+// History for the checker.
+//
+// Record values are "<producer id>:<sequence>" then '|' and padding up to record_size bytes,
+// so every record is unique and the checker can name it. Keys follow a distribution.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/client/consumer.h"
+#include "engine/client/producer.h"
+#include "sim/history.h"
+#include "sim/sim_node.h"
+
+namespace strata::sim {
+
+enum class KeyDistribution { kNone, kUniform, kHot };
+
+struct ProducerSpec {
+  std::string id = "p1";
+  std::string topic;
+  double rate_per_s = 100;
+  KeyDistribution keys = KeyDistribution::kUniform;
+  int32_t key_cardinality = 100;
+  double hot_fraction = 0.9;  // kHot: this share of records uses key "k0"
+  int32_t record_size = 100;
+  Duration start{0};
+  std::optional<Duration> stop;  // default: until the run's workload end
+  client::ProducerConfig config;  // acks, retries, linger, compression, in-flight, timeouts
+};
+
+struct ConsumerSpec {
+  std::string id = "c1";
+  std::string topic;
+  std::vector<int32_t> partitions;  // empty: all partitions of the topic
+  bool from_beginning = true;
+  Duration start{0};
+  std::optional<Duration> stop;
+  client::ConsumerConfig config;  // auto_offset_reset, fetch sizes and waits
+};
+
+// One producer on its node. Lifetime: create after the node is up; destroy before the node
+// crashes or when the run ends.
+class ProducerWorkload {
+ public:
+  ProducerWorkload(SimNode& node, History& history, ProducerSpec spec,
+                   std::vector<Endpoint> bootstrap);
+  ~ProducerWorkload();
+  void start();
+  void stop();  // stops sending new records; in-flight ones may still complete
+  bool drained() const;
+  const ProducerSpec& spec() const { return spec_; }
+  int64_t sent() const { return seq_; }
+
+ private:
+  void tick();
+  void send_one();
+  std::optional<Bytes> next_key();
+
+  SimNode& node_;
+  History& history_;
+  ProducerSpec spec_;
+  std::unique_ptr<client::Producer> producer_;
+  MonoTime started_;
+  int64_t seq_ = 0;
+  bool running_ = false;
+  TimerId timer_{0};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+class ConsumerWorkload {
+ public:
+  ConsumerWorkload(SimNode& node, History& history, ConsumerSpec spec,
+                   std::vector<Endpoint> bootstrap, int32_t topic_partitions);
+  ~ConsumerWorkload();
+  void start();
+  void stop();
+  int64_t polled() const { return polled_; }
+
+ private:
+  void on_record(const client::ConsumerRecord& r);
+
+  SimNode& node_;
+  History& history_;
+  ConsumerSpec spec_;
+  int32_t topic_partitions_;
+  std::unique_ptr<client::Consumer> consumer_;
+  uint64_t resets_seen_ = 0;
+  int64_t polled_ = 0;
+};
+
+// After a run: reads every partition of `topic` from its log start to its high watermark
+// through a fresh consumer on `node`, recording kFinalBounds and kFinalRead. Drives the
+// world until done or `timeout` of simulated time passes.
+Status final_read(SimWorld& world, SimNode& node, History& history, const std::string& topic,
+                  int32_t partitions, std::vector<Endpoint> bootstrap, Duration timeout);
+
+// "p1:42|xxxx" → "p1:42".
+std::string value_id_of(ByteSpan value);
+
+}  // namespace strata::sim

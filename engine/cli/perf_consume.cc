@@ -95,9 +95,10 @@ PhaseResult run_consume(const WorkloadOptions& o) {
                 std::to_string(c.records) + "/" + std::to_string(total) + " read)" +
                 (c.first_error.empty() ? "" : ", first error: " + c.first_error);
     }
-    // The clock starts at the first batch boundary past the warmup; the records before it
-    // are not counted, so the rate stays exact.
-    if (start_ns < 0 && c.records >= o.warmup_records) {
+    // The clock starts at the first batch boundary past the warmup (and after at least one
+    // record, so that connecting and the first fetch are never timed); the records before
+    // it are not counted, so the rate stays exact.
+    if (start_ns < 0 && c.records > 0 && c.records >= o.warmup_records) {
       if (o.on_measuring) o.on_measuring(true);
       start_ns = now_ns();
       timed_from = c.records;

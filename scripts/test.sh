@@ -40,6 +40,6 @@ if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 && -d tests/fuzz ]]; then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON >/dev/null
   cmake --build build-fuzz -j "$JOBS" --target fuzz_targets
-  scripts/fuzz.sh build-fuzz "${STRATA_FUZZ_SECONDS:-60}"
+  scripts/fuzz.sh build-fuzz "${STRATA_FUZZ_SECONDS:-30}"
 fi
 stage "all tests passed"

@@ -111,6 +111,7 @@ class SimTransport final : public Transport {
   size_t queued_bytes(ConnId conn) const override;
   void set_reading(ConnId conn, bool enabled) override;
   void close(ConnId conn) override;
+  void release(ConnId conn) override;
 
   // The process died: its listeners vanish and its connections reset.
   void on_process_crash();

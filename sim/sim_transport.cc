@@ -123,6 +123,13 @@ void SimTransport::close(ConnId conn) {
   });
 }
 
+void SimTransport::release(ConnId conn) {
+  SimNetwork::Side* s = net_.side(conn);
+  if (s == nullptr) return;
+  s->handler = &detached_connection_handler();
+  close(conn);
+}
+
 void SimTransport::on_process_crash() {
   for (auto it = net_.listeners_.begin(); it != net_.listeners_.end();) {
     it = it->second.host == node_.host() ? net_.listeners_.erase(it) : std::next(it);

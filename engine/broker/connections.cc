@@ -8,7 +8,9 @@ void Connections::close_all() {
   std::vector<ConnId> ids;
   ids.reserve(conns_.size());
   for (const auto& [id, c] : conns_) ids.push_back(id);
-  for (ConnId id : ids) runtime_.transport().close(id);
+  // The broker is going away: release, so that no on_closed reaches a destroyed handler.
+  for (ConnId id : ids) runtime_.transport().release(id);
+  conns_.clear();
 }
 
 ConnectionHandler* Connections::on_accept(ConnId conn, const Endpoint& peer) {

@@ -8,14 +8,16 @@
 #include "engine/protocol/api_keys.h"
 #include "engine/protocol/errors.h"
 
+#include <set>
+
 namespace strata::client {
 
-// Receives transport events for every connection of one client. It is a separate object so
-// that the close notifications the transport delivers after the client is destroyed land
-// somewhere valid: the shim then counts them down and frees itself.
+// Receives transport events for every connection of one client and knows which of them the
+// transport has not yet reported closed, so that the client's destructor can release them
+// (Transport::release: no callback after that) and nothing ever calls into a dead client.
 struct NetworkClient::Shim final : ConnectionHandler {
   NetworkClient* owner = nullptr;
-  size_t open = 0;
+  std::set<ConnId> live;  // connected or connecting, or closed but not yet reported
 
   void on_connected(ConnId c, const Status& s) override {
     if (owner) owner->on_connected(c, s);
@@ -24,13 +26,8 @@ struct NetworkClient::Shim final : ConnectionHandler {
     if (owner) owner->on_frame(c, std::move(f));
   }
   void on_closed(ConnId c, const Status& why) override {
-    STRATA_ASSERT(open > 0, "close reported for a connection the shim never saw");
-    --open;
-    if (owner) {
-      owner->on_closed(c, why);
-    } else if (open == 0) {
-      delete this;
-    }
+    STRATA_ASSERT(live.erase(c) == 1, "close reported for a connection the shim never saw");
+    if (owner) owner->on_closed(c, why);
   }
 };
 
@@ -104,13 +101,12 @@ NetworkClient::NetworkClient(Runtime& rt, ClientOptions options)
 
 NetworkClient::~NetworkClient() {
   for (auto& [id, e] : requests_) rt_.cancel(e.timer);
-  for (auto& [id, n] : nodes_) {
-    rt_.cancel(n.reconnect_timer);
-    if (n.state != NodeState::kIdle) rt_.transport().close(n.conn);
-  }
+  for (auto& [id, n] : nodes_) rt_.cancel(n.reconnect_timer);
   rt_.cancel(metadata_timer_);
-  shim_->owner = nullptr;
-  if (shim_->open == 0) delete shim_;
+  // Every connection the transport may still report on is released: no callback can reach
+  // the shim or this client afterwards, so both go now.
+  for (ConnId c : shim_->live) rt_.transport().release(c);
+  delete shim_;
 }
 
 void NetworkClient::close() {
@@ -136,7 +132,7 @@ void NetworkClient::close() {
   }
 }
 
-size_t NetworkClient::connections_open() const { return shim_->open; }
+size_t NetworkClient::connections_open() const { return shim_->live.size(); }
 
 NetworkClient::Node* NetworkClient::find_node(NodeId id) {
   auto it = nodes_.find(id);
@@ -249,7 +245,7 @@ void NetworkClient::start_connect(Node& n) {
     }
     return;
   }
-  ++shim_->open;
+  shim_->live.insert(*conn);
   n.conn = *conn;
   n.state = NodeState::kConnecting;
   conn_to_node_[*conn] = n.id;

@@ -14,10 +14,8 @@
 //
 // Callbacks run from the runtime loop, never from inside the call that queued the request.
 // Decoded responses may hold spans into the response frame: they are valid only during the
-// callback. Destroying the client closes its connections and drops pending callbacks unrun;
-// the transport reports those closes later, to a small shim that outlives the client and frees
-// itself once the last one arrives (call close() and run the loop until connections_open()
-// is 0 first if the runtime is about to be destroyed too, or the shim leaks).
+// callback. Destroying the client releases its connections (Transport::release) and drops
+// pending callbacks unrun.
 #pragma once
 
 #include <deque>
@@ -235,7 +233,7 @@ class NetworkClient {
   MonoTime metadata_last_attempt_;
   TimerId metadata_timer_{0};
   std::vector<std::function<void()>> metadata_listeners_;
-  Shim* shim_;  // owned by itself once the client is gone; see the comment at the top
+  Shim* shim_;  // owned; receives the transport's events for all connections
 };
 
 }  // namespace strata::client

@@ -651,6 +651,13 @@ void PosixTransport::close(ConnId conn) {
   if (c != nullptr) begin_close(*c, Status::ok());
 }
 
+void PosixTransport::release(ConnId conn) {
+  Conn* c = find(conn);
+  if (c == nullptr) return;
+  c->handler = &detached_connection_handler();  // no callback reaches the departing owner
+  begin_close(*c, Status::ok());
+}
+
 void PosixTransport::begin_close(Conn& c, Status why) {
   if (c.state == ConnState::kDead || c.state == ConnState::kClosing) return;
   if (c.state == ConnState::kConnecting || c.out.empty() || c.fd < 0) {

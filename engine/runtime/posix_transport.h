@@ -42,6 +42,7 @@ class PosixTransport final : public Transport {
   size_t queued_bytes(ConnId conn) const override;
   void set_reading(ConnId conn, bool enabled) override;
   void close(ConnId conn) override;
+  void release(ConnId conn) override;
 
   // Connections whose on_closed has not yet run.
   size_t connection_count() const { return conns_.size(); }

@@ -90,7 +90,8 @@ struct Endpoint {
   auto operator<=>(const Endpoint&) const = default;
 };
 
-// Receives the events of one connection. Must outlive the connection or close it first.
+// Receives the events of one connection. Must stay alive until on_closed has run, or until
+// Transport::release() has been called for the connection.
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
@@ -105,6 +106,9 @@ class ConnectionHandler {
   // Queued output fell to zero after a send that had to wait.
   virtual void on_drained(ConnId conn) { (void)conn; }
 };
+
+// A handler that ignores every event: what a released connection reports to.
+ConnectionHandler& detached_connection_handler();
 
 class ListenHandler {
  public:
@@ -129,6 +133,10 @@ class Transport {
   virtual void set_reading(ConnId conn, bool enabled) = 0;
   // Closes after flushing queued frames; on_closed is called (later, from the loop).
   virtual void close(ConnId conn) = 0;
+  // Closes like close(), for a handler that is going away (a broker shutting down, a client
+  // being destroyed): the handler gets no further callback, not even on_closed, so it may
+  // be destroyed as soon as this returns.
+  virtual void release(ConnId conn) = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

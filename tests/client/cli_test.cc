@@ -144,3 +144,32 @@ TEST_CASE("strata topics, produce and consume work end to end against strata bro
   CHECK(sh(kStrata + " topics delete cli" + b).rc == 0);
   CHECK(sh(kStrata + " topics describe cli" + b + " 2>/dev/null").rc == 1);
 }
+
+TEST_CASE("strata broker: a bad value stops it naming key and value; unknown keys warn") {
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("strata-cfg-" + std::to_string(::getpid())))
+                        .string();
+  std::filesystem::create_directories(dir);
+  std::string cfg = dir + "/server.properties";
+  {
+    FILE* f = std::fopen(cfg.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("# test\nlog.dirs=" , f);
+    std::fputs((dir + "/data\nnum.partitions=lots\n").c_str(), f);
+    std::fclose(f);
+  }
+  std::string bin = STRATA_CLI_BINARY;
+  Run bad = sh(bin + " broker --config " + cfg + " 2>&1");
+  CHECK(bad.rc == 2);
+  CHECK(bad.out.find(cfg + ":3: invalid value 'lots' for num.partitions") != std::string::npos);
+
+  // Unknown key: a warning naming it, then start-up goes on (and here fails on an unusable
+  // log dir, which also must exit non-zero with the reason).
+  Run unknown = sh(bin + " broker --config " + cfg +
+                   " --override num.partitions=2 --override foo.bar=1"
+                   " --override log.dirs=/dev/null/nowhere 2>&1");
+  CHECK(unknown.out.find("unknown key 'foo.bar' ignored") != std::string::npos);
+  CHECK(unknown.out.find("failed to start") != std::string::npos);
+  CHECK(unknown.rc == 1);
+  std::filesystem::remove_all(dir);
+}

@@ -32,6 +32,7 @@ class FakeTransport : public Transport {
   size_t queued_bytes(ConnId) const override { die("queued_bytes"); }
   void set_reading(ConnId, bool) override { die("set_reading"); }
   void close(ConnId) override { die("close"); }
+  void release(ConnId) override { die("release"); }
 
  private:
   [[noreturn]] static void die(const char* what) {

@@ -89,7 +89,7 @@ void SimNode::log(LogLevel level, std::string_view component, std::string_view m
   log_sink_(line);
 }
 
-void SimNode::crash(bool tear_last_write) {
+void SimNode::crash(bool tear_last_write, bool lose_unsynced) {
   STRATA_ASSERT(up_, "crash of a node that is down");
   for (auto& [id, key] : timers_) world_.cancel(key);
   timers_.clear();
@@ -99,7 +99,9 @@ void SimNode::crash(bool tear_last_write) {
   paused_ = false;
   busy_until_ = MonoTime{0};
   transport_->on_process_crash();
-  if (tear_last_write) {
+  if (!lose_unsynced) {
+    // Process crash: the page cache keeps every write.
+  } else if (tear_last_write) {
     fs_.crash(rng_.next());
   } else {
     fs_.crash();

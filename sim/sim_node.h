@@ -45,7 +45,10 @@ class SimNode final : public Runtime {
   // paused. The network uses it to deliver events to the node.
   void post(Duration after, std::function<void()> fn);
 
-  void crash(bool tear_last_write);
+  void crash(bool tear_last_write) { crash(tear_last_write, true); }
+  // lose_unsynced=false is a process crash (kill -9): the OS page cache survives, so every
+  // written byte stays; only the process state goes.
+  void crash(bool tear_last_write, bool lose_unsynced);
   void restart();
   void pause();
   void resume();

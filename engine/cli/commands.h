@@ -14,5 +14,6 @@ int cmd_topics(const Argv& args);
 int cmd_produce(const Argv& args);
 int cmd_consume(const Argv& args);
 int cmd_perf(const Argv& args);
+int cmd_sim(const Argv& args);  // sim run|sweep|list (deterministic scenarios)
 
 }  // namespace strata::cli

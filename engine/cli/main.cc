@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "  produce  TOPIC [--key K --value V | stdin lines]    write records\n"
     "  consume  TOPIC [--from-beginning] [--count N]       read records\n"
     "  perf     produce|consume ...                        benchmarks\n"
+    "  sim      run|sweep|list SCENARIO ...                simulated scenario runs\n"
     "\n"
     "Run `strata <command> --help` for the options of one command.\n";
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   if (command == "produce") return cmd_produce(args);
   if (command == "consume") return cmd_consume(args);
   if (command == "perf") return cmd_perf(args);
+  if (command == "sim") return cmd_sim(args);
   std::fprintf(stderr, "strata: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -1,0 +1,243 @@
+// `strata sim run|sweep|list`: deterministic scenario runs (sim/runner.h) from the shell.
+// The simulation itself reads no clock; this file measures wall time only to report speed.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/cli/args.h"
+#include "engine/cli/commands.h"
+#include "sim/results_db.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+namespace strata::cli {
+
+namespace {
+
+constexpr const char* kSimUsage =
+    "usage: strata sim run SCENARIO [--seed N] [--db FILE] [--trace FILE] [--quiet]\n"
+    "       strata sim sweep SCENARIO --seeds A..B\n"
+    "       strata sim list [DIR]          (default DIR: scenarios)\n"
+    "\n"
+    "run exits 1 when an expectation fails and 2 when the scenario file is bad.\n";
+
+Result<sim::Scenario> load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::not_found(path + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  return sim::parse_scenario(text.str(), path);
+}
+
+// FNV-1a 64 of the scenario text: stable across platforms; not SHA-256 (no crypto library
+// is linked into strata), which is enough to tell two scenario texts apart.
+uint64_t text_hash(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Status write_trace(const std::string& path, const sim::Scenario& s, const sim::RunRecord& r) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::io_error(path + ": cannot write");
+  char hash[32];
+  std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)text_hash(s.text));
+  out << "{\"type\":\"header\",\"version\":\"" << STRATA_VERSION << "\",\"scenario\":\""
+      << json_escape(s.name) << "\",\"path\":\"" << json_escape(s.path) << "\",\"seed\":"
+      << r.seed << ",\"scenario_fnv1a64\":\"" << hash << "\"}\n";
+  for (const auto& t : r.trace) {
+    out << "{\"t_ns\":" << t.t_ns << ",\"line\":\"" << json_escape(t.line) << "\"}\n";
+  }
+  return out ? Status::ok() : Status::io_error(path + ": write failed");
+}
+
+void print_summary(const sim::Scenario& s, const sim::RunOutcome& o, double wall_s) {
+  const sim::RunRecord& r = o.record;
+  const auto& m = o.measures;
+  auto get = [&](const char* k) { return (long long)m.at(k); };
+  std::printf("scenario    %s (%s)\n", s.name.c_str(), s.path.c_str());
+  if (!s.title.empty()) std::printf("            %s\n", s.title.c_str());
+  std::printf("seed        %llu\n", (unsigned long long)r.seed);
+  std::printf("simulated   %.3f s, %llu events (%.0f events/s wall, %.2f s)\n",
+              double(r.simulated_ns) / 1e9, (unsigned long long)r.events_run,
+              wall_s > 0 ? double(r.events_run) / wall_s : 0.0, wall_s);
+  std::printf("records     sent %lld, acked %lld, send errors %lld, polled %lld, final read %lld\n",
+              get("sent"), get("acked"), get("send_errors"), get("polled"), get("final_records"));
+  std::printf("latency     ack p50 %.2f ms, p99 %.2f ms, max %.2f ms; consumer lag max %lld\n",
+              m.at("ack_latency_p50"), m.at("ack_latency_p99"), m.at("ack_latency_max"),
+              get("max_consumer_lag"));
+  std::printf("anomalies   %lld", get("anomalies"));
+  for (const auto& [kind, n] : o.check->counts) {
+    std::printf("%s %s %lld", kind == o.check->counts.begin()->first ? ":" : ",",
+                std::string(sim::anomaly_name(kind)).c_str(), (long long)n);
+  }
+  std::printf("\n");
+  std::map<sim::AnomalyKind, int> shown;
+  for (const auto& a : o.check->anomalies) {
+    if (shown[a.kind]++ >= 3) continue;
+    std::printf("  %-20s %s %s/%d@%lld %s\n", std::string(sim::anomaly_name(a.kind)).c_str(),
+                a.value_id.c_str(), a.topic.c_str(), a.partition, (long long)a.offset,
+                a.detail.c_str());
+  }
+  std::printf("expect\n");
+  for (const auto& e : r.expectations) {
+    std::printf("  %s %-20s %s\n", e.passed ? "\u2713" : "\u2717", e.name.c_str(),
+                e.detail.c_str());
+  }
+  std::printf("trace hash  %016llx\n", (unsigned long long)r.trace_hash);
+  std::printf("result      %s\n", r.passed ? "PASS" : "FAIL");
+}
+
+int sim_run(const Argv& argv) {
+  auto args = Args::parse(argv, {{"seed"}, {"db"}, {"trace"}, {"quiet", false}});
+  if (!args || args->positional().size() != 1) {
+    std::fprintf(stderr, "%s%s", args ? "" : (args.status().message() + "\n").c_str(),
+                 kSimUsage);
+    return 2;
+  }
+  auto scenario = load(args->positional()[0]);
+  if (!scenario) {
+    std::fprintf(stderr, "strata sim: %s\n", scenario.status().message().c_str());
+    return 2;
+  }
+  auto seed = args->get_int("seed", int64_t(scenario->seed));
+  if (!seed) {
+    std::fprintf(stderr, "strata sim: %s\n", seed.status().message().c_str());
+    return 2;
+  }
+  sim::RunOptions options;
+  options.keep_trace = args->has("trace") || args->has("db");
+  options.keep_metrics = args->has("db");
+  auto t0 = std::chrono::steady_clock::now();
+  auto outcome = sim::run_scenario(*scenario, uint64_t(*seed), options);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!outcome) {
+    std::fprintf(stderr, "strata sim: %s\n", outcome.status().message().c_str());
+    return 2;
+  }
+  outcome->record.scenario_path = scenario->path;
+  if (!args->has("quiet")) print_summary(*scenario, *outcome, wall);
+  if (auto path = args->get("trace")) {
+    if (Status st = write_trace(*path, *scenario, outcome->record); !st) {
+      std::fprintf(stderr, "strata sim: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
+  if (auto path = args->get("db")) {
+    if (Status st = sim::write_run_db(*path, outcome->record); !st) {
+      std::fprintf(stderr, "strata sim: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
+  return outcome->record.passed ? 0 : 1;
+}
+
+int sim_sweep(const Argv& argv) {
+  auto args = Args::parse(argv, {{"seeds"}});
+  if (!args || args->positional().size() != 1 || !args->has("seeds")) {
+    std::fprintf(stderr, "%s", kSimUsage);
+    return 2;
+  }
+  std::string range = *args->get("seeds");
+  unsigned long long a = 0, b = 0;
+  if (std::sscanf(range.c_str(), "%llu..%llu", &a, &b) != 2 || b < a) {
+    std::fprintf(stderr, "strata sim: --seeds: expected A..B with A <= B, got \"%s\"\n",
+                 range.c_str());
+    return 2;
+  }
+  auto scenario = load(args->positional()[0]);
+  if (!scenario) {
+    std::fprintf(stderr, "strata sim: %s\n", scenario.status().message().c_str());
+    return 2;
+  }
+  sim::RunOptions options;
+  options.keep_trace = false;
+  options.keep_metrics = false;
+  std::vector<std::pair<uint64_t, std::string>> failing;
+  uint64_t total = b - a + 1;
+  for (uint64_t seed = a; seed <= b; ++seed) {
+    auto outcome = sim::run_scenario(*scenario, seed, options);
+    if (!outcome) {
+      failing.emplace_back(seed, outcome.status().message());
+    } else if (!outcome->record.passed) {
+      std::string why;
+      for (const auto& e : outcome->record.expectations) {
+        if (!e.passed) why += (why.empty() ? "" : "; ") + e.name + ": " + e.detail;
+      }
+      failing.emplace_back(seed, why);
+    }
+    uint64_t done = seed - a + 1;
+    int width = 40, filled = int(double(done) / double(total) * width);
+    std::fprintf(stderr, "\r[%s%s] %llu/%llu seeds, %zu failing", std::string(filled, '#').c_str(),
+                 std::string(width - filled, ' ').c_str(), (unsigned long long)done,
+                 (unsigned long long)total, failing.size());
+  }
+  std::fprintf(stderr, "\n");
+  std::printf("%llu seeds, %zu failing\n", (unsigned long long)total, failing.size());
+  for (const auto& [seed, why] : failing) {
+    std::printf("  seed %llu: %s\n    strata sim run %s --seed %llu\n", (unsigned long long)seed,
+                why.c_str(), scenario->path.c_str(), (unsigned long long)seed);
+  }
+  return failing.empty() ? 0 : 1;
+}
+
+int sim_list(const Argv& argv) {
+  std::string dir = argv.empty() ? "scenarios" : argv[0];
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
+  }
+  if (ec) {
+    std::fprintf(stderr, "strata sim: %s: %s\n", dir.c_str(), ec.message().c_str());
+    return 2;
+  }
+  std::sort(files.begin(), files.end());
+  int bad = 0;
+  for (const auto& f : files) {
+    auto s = load(f);
+    if (!s) {
+      std::printf("%-44s  ERROR %s\n", f.c_str(), s.status().message().c_str());
+      ++bad;
+    } else {
+      std::printf("%-44s  %s\n", f.c_str(), s->title.c_str());
+    }
+  }
+  return bad ? 2 : 0;
+}
+
+}  // namespace
+
+int cmd_sim(const Argv& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kSimUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  Argv rest(args.begin() + 1, args.end());
+  if (args[0] == "run") return sim_run(rest);
+  if (args[0] == "sweep") return sim_sweep(rest);
+  if (args[0] == "list") return sim_list(rest);
+  std::fprintf(stderr, "strata sim: unknown subcommand '%s'\n\n%s", args[0].c_str(), kSimUsage);
+  return 2;
+}
+
+}  // namespace strata::cli

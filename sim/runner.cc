@@ -1,0 +1,559 @@
+// Scenario runner (runner.h). One ScenarioRun per run; it owns the world and everything in
+// it. Only ordered containers drive behaviour, so a (scenario, seed) pair replays exactly.
+#include "sim/runner.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "engine/base/assert.h"
+#include "engine/broker/broker.h"
+#include "engine/broker/config.h"
+
+namespace strata::sim {
+
+namespace {
+
+using std::chrono::milliseconds;
+constexpr uint16_t kBrokerPort = 9092;
+constexpr const char* kBrokerName = "broker-0";
+constexpr const char* kCheckerName = "checker";
+
+std::string tp_label(const std::string& topic, int32_t p) {
+  return "topic=" + topic + ",partition=" + std::to_string(p);
+}
+
+class ScenarioRun {
+ public:
+  ScenarioRun(const Scenario& s, uint64_t seed, const RunOptions& o)
+      : s_(s), opt_(o), world_(seed), net_(world_), nemesis_rng_(world_.rng().fork(0x6e656d)) {}
+
+  Result<RunOutcome> run();
+
+ private:
+  Status setup();
+  Status start_broker();
+  void schedule_workloads();
+  void schedule_fault(const Fault& f);
+  void apply(const Fault& f);
+  void revert(const Fault& f);
+  void crash_broker(bool machine, bool tear);
+  void restart_broker();
+  void set_link(const std::string& a, const std::string& b, bool one_way, const LinkParams& p);
+  void nemesis_tick();
+  Fault nemesis_fault();
+  void scan_history();
+  int64_t total_lag();
+  void sample();
+  void final_phase();
+  Status final_reads();
+  void measure(RunOutcome& out);
+  void evaluate(RunOutcome& out);
+  void trace(const std::string& line) { world_.trace(line); }
+  SimNode& node(const std::string& name) { return net_.node(host(name)); }
+  int host(const std::string& name) const {
+    int h = net_.host_of(name);
+    STRATA_ASSERT(h >= 0, "the parser checks node names");
+    return h;
+  }
+  int32_t partitions_of(const std::string& topic) const {
+    for (const auto& t : s_.topics) {
+      if (t.name == topic) return t.partitions;
+    }
+    return config_.num_partitions;  // auto-created
+  }
+
+  const Scenario& s_;
+  const RunOptions& opt_;
+  SimWorld world_;
+  SimNetwork net_;
+  Rng nemesis_rng_;
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+  broker::BrokerConfig config_;
+  std::unique_ptr<broker::Broker> broker_;
+  std::unique_ptr<History> history_ = std::make_unique<History>();
+  std::vector<std::unique_ptr<ProducerWorkload>> producers_;
+  std::vector<std::unique_ptr<ConsumerWorkload>> consumers_;
+  std::vector<Endpoint> bootstrap_{{kBrokerName, kBrokerPort}};
+  std::vector<std::string> topic_names_;
+  std::vector<TraceLine> trace_;
+  std::vector<MetricSample> metrics_;
+  bool sampling_ = true;
+  // Consumer positions and producer counts, folded incrementally from the history.
+  size_t cursor_ = 0;
+  std::map<std::string, int64_t> acked_, sent_;
+  std::map<std::tuple<std::string, std::string, int32_t>, int64_t> position_;
+  int64_t max_lag_ = 0;
+  int64_t final_lag_ = 0;
+};
+
+Status ScenarioRun::setup() {
+  if (opt_.keep_trace) {
+    world_.set_trace_sink([this](MonoTime t, std::string_view line) {
+      trace_.push_back({t.ns, std::string(line)});
+    });
+  }
+  std::vector<std::string> names = {kBrokerName};
+  for (const auto& p : s_.producers) names.push_back(p.id);
+  for (const auto& c : s_.consumers) names.push_back(c.id);
+  names.push_back(kCheckerName);
+  for (size_t i = 0; i < names.size(); ++i) {
+    nodes_.push_back(std::make_unique<SimNode>(world_, net_, int(i), names[i]));
+    STRATA_ASSERT(net_.add_host(nodes_.back().get()) == int(i));
+  }
+  net_.set_default_params(s_.network);
+  auto load = broker::load_broker_config(s_.broker_config, s_.path);
+  if (!load) return load.status();
+  config_ = load->config;
+  config_.node_id = NodeId(0);
+  config_.listeners = {broker::Listener{"PLAINTEXT", kBrokerName, kBrokerPort}};
+  config_.advertised_listeners.clear();
+  config_.log_dirs = {"/data"};
+  STRATA_RETURN_IF_ERROR(start_broker());
+  for (size_t i = 0; i < s_.topics.size(); ++i) {
+    const TopicSpec& t = s_.topics[i];
+    broker::CreateTopicSpec spec;
+    spec.name = t.name;
+    spec.partitions = t.partitions;
+    spec.replication_factor = 1;
+    for (const auto& [k, v] : t.config) spec.configs[k] = v;
+    broker::AdminError e = broker_->topics().create_topic(spec);
+    if (!e.ok()) {
+      return Status::invalid_argument(s_.path + ": topics[" + std::to_string(i) + "]: " +
+                                      e.message);
+    }
+    topic_names_.push_back(t.name);
+  }
+  for (const auto& p : s_.producers) {
+    if (std::find(topic_names_.begin(), topic_names_.end(), p.topic) == topic_names_.end()) {
+      topic_names_.push_back(p.topic);
+    }
+  }
+  return Status::ok();
+}
+
+Status ScenarioRun::start_broker() {
+  broker_ = std::make_unique<broker::Broker>(node(kBrokerName), config_);
+  Status st = broker_->start();
+  if (!st) broker_.reset();
+  return st;
+}
+
+void ScenarioRun::schedule_workloads() {
+  producers_.resize(s_.producers.size());
+  consumers_.resize(s_.consumers.size());
+  for (size_t i = 0; i < s_.producers.size(); ++i) {
+    const ProducerSpec& spec = s_.producers[i];
+    world_.schedule_at(MonoTime{spec.start.count()}, [this, i, &spec] {
+      producers_[i] = std::make_unique<ProducerWorkload>(node(spec.id), *history_, spec,
+                                                         bootstrap_);
+      producers_[i]->start();
+      trace("workload start " + spec.id);
+    });
+    Duration stop = std::min(spec.stop.value_or(s_.duration), s_.duration);
+    world_.schedule_at(MonoTime{stop.count()}, [this, i, &spec] {
+      if (producers_[i]) producers_[i]->stop();
+      trace("workload stop " + spec.id);
+    });
+  }
+  for (size_t i = 0; i < s_.consumers.size(); ++i) {
+    const ConsumerSpec& spec = s_.consumers[i];
+    world_.schedule_at(MonoTime{spec.start.count()}, [this, i, &spec] {
+      consumers_[i] = std::make_unique<ConsumerWorkload>(node(spec.id), *history_, spec,
+                                                         bootstrap_, partitions_of(spec.topic));
+      consumers_[i]->start();
+      trace("workload start " + spec.id);
+    });
+    if (spec.stop) {
+      world_.schedule_at(MonoTime{spec.stop->count()}, [this, i, &spec] {
+        if (consumers_[i]) consumers_[i]->stop();
+        trace("workload stop " + spec.id);
+      });
+    }
+  }
+}
+
+void ScenarioRun::crash_broker(bool machine, bool tear) {
+  SimNode& n = node(kBrokerName);
+  if (!n.up()) {
+    trace("crash_broker skipped: broker-0 is down");
+    return;
+  }
+  trace(std::string("crash_broker broker-0 mode=") + (machine ? "machine" : "process") +
+        (tear ? " tear" : ""));
+  n.crash(tear, machine);
+  broker_.reset();
+}
+
+void ScenarioRun::restart_broker() {
+  SimNode& n = node(kBrokerName);
+  if (n.up() && broker_) {
+    trace("restart_broker skipped: broker-0 is up");
+    return;
+  }
+  if (!n.up()) n.restart();
+  Status st = start_broker();
+  trace(st ? std::string("broker-0 recovered") : "broker-0 failed to start: " + st.message());
+}
+
+void ScenarioRun::set_link(const std::string& a, const std::string& b, bool one_way,
+                           const LinkParams& p) {
+  net_.set_params(host(a), host(b), p);
+  if (!one_way) net_.set_params(host(b), host(a), p);
+}
+
+void ScenarioRun::apply(const Fault& f) {
+  std::string name(fault_action_name(f.action));
+  trace("fault " + name + " " + f.target + f.link_from + (f.link_to.empty() ? "" : "->") +
+        f.link_to);
+  SimNode* target = f.target.empty() ? nullptr : &node(f.target);
+  switch (f.action) {
+    case FaultAction::kCrashBroker: crash_broker(f.machine, f.tear); break;
+    case FaultAction::kRestartBroker: restart_broker(); break;
+    case FaultAction::kPause:
+      if (target->up() && !target->paused()) target->pause();
+      break;
+    case FaultAction::kResume:
+      if (target->paused()) target->resume();
+      break;
+    case FaultAction::kPartition: {
+      if (f.one_way) {
+        for (const auto& from : f.groups[0]) {
+          for (size_t g = 1; g < f.groups.size(); ++g) {
+            for (const auto& to : f.groups[g]) net_.set_link_up(host(from), host(to), false);
+          }
+        }
+      } else {
+        std::vector<std::vector<int>> groups;
+        for (const auto& g : f.groups) {
+          groups.emplace_back();
+          for (const auto& n : g) groups.back().push_back(host(n));
+        }
+        net_.partition(groups);
+      }
+      break;
+    }
+    case FaultAction::kHeal: net_.heal_all(); break;
+    case FaultAction::kLinkDelay: {
+      LinkParams p = s_.network;
+      p.latency = f.latency;
+      p.jitter = f.jitter;
+      set_link(f.link_from, f.link_to, f.one_way, p);
+      break;
+    }
+    case FaultAction::kLinkLoss: {
+      LinkParams p = s_.network;
+      p.loss = f.loss;
+      set_link(f.link_from, f.link_to, f.one_way, p);
+      break;
+    }
+    case FaultAction::kSlowDisk: target->set_disk_latency(f.disk); break;
+    case FaultAction::kDiskFail:
+      target->disk().fail_next_ops(f.ops, f.op_kinds ? f.op_kinds : MemFileSystem::kFaultAll);
+      break;
+    case FaultAction::kClockSkew: target->set_clock_skew_ms(f.skew_ms); break;
+    case FaultAction::kResetConnections: net_.reset_connections(host(f.target), host(f.peer));
+      break;
+  }
+}
+
+void ScenarioRun::revert(const Fault& f) {
+  std::string name(fault_action_name(f.action));
+  trace("revert " + name + " " + f.target + f.link_from + (f.link_to.empty() ? "" : "->") +
+        f.link_to);
+  switch (f.action) {
+    case FaultAction::kCrashBroker: restart_broker(); break;
+    case FaultAction::kPause:
+      if (node(f.target).paused()) node(f.target).resume();
+      break;
+    case FaultAction::kPartition: net_.heal_all(); break;
+    case FaultAction::kLinkDelay:
+    case FaultAction::kLinkLoss: set_link(f.link_from, f.link_to, f.one_way, s_.network); break;
+    case FaultAction::kSlowDisk: node(f.target).set_disk_latency(DiskLatency{}); break;
+    case FaultAction::kClockSkew: node(f.target).set_clock_skew_ms(0); break;
+    default: STRATA_ASSERT(false, "the parser rejects a duration on this action");
+  }
+}
+
+void ScenarioRun::schedule_fault(const Fault& f) {
+  world_.schedule_at(MonoTime{f.at.count()}, [this, f] {
+    apply(f);
+    if (f.duration) world_.schedule(*f.duration, [this, f] { revert(f); });
+  });
+}
+
+Fault ScenarioRun::nemesis_fault() {
+  const Nemesis& nem = s_.nemesis;
+  const std::string& kind = nem.kinds[nemesis_rng_.below(nem.kinds.size())];
+  Fault f;
+  f.target = nem.targets.empty() ? kBrokerName
+                                 : nem.targets[nemesis_rng_.below(nem.targets.size())];
+  f.duration = nem.duration;
+  if (kind == "crash_broker" || kind == "kill_broker") {
+    f.action = FaultAction::kCrashBroker;
+    f.target = kBrokerName;
+    f.machine = kind == "crash_broker";
+  } else if (kind == "pause") {
+    f.action = FaultAction::kPause;
+  } else if (kind == "partition") {
+    f.action = FaultAction::kPartition;  // isolate the target from every other node
+    f.groups = {{f.target}, {}};
+    for (const auto& n : nodes_) {
+      if (n->name() != f.target) f.groups[1].push_back(n->name());
+    }
+  } else if (kind == "link_loss") {
+    f.action = FaultAction::kLinkLoss;
+    f.link_from = kBrokerName;
+    f.link_to = f.target == kBrokerName ? nodes_[1]->name() : f.target;
+    f.target.clear();
+    f.loss = 0.3;
+  } else {
+    STRATA_ASSERT(kind == "slow_disk");
+    f.action = FaultAction::kSlowDisk;
+    f.target = kBrokerName;
+    f.disk.sync = milliseconds(50);
+    f.disk.write = milliseconds(5);
+  }
+  return f;
+}
+
+void ScenarioRun::nemesis_tick() {
+  if (world_.now().ns + s_.nemesis.duration.count() >= s_.duration.count()) return;
+  Fault f = nemesis_fault();
+  trace("nemesis");
+  apply(f);
+  world_.schedule(*f.duration, [this, f] { revert(f); });
+  world_.schedule(s_.nemesis.interval, [this] { nemesis_tick(); });
+}
+
+void ScenarioRun::scan_history() {
+  const auto& ops = history_->ops();
+  for (; cursor_ < ops.size(); ++cursor_) {
+    const Op& op = ops[cursor_];
+    if (op.type == OpType::kSend) ++sent_[op.client];
+    if (op.type == OpType::kAck) ++acked_[op.client];
+    if (op.type == OpType::kPoll) position_[{op.client, op.topic, op.partition}] = op.offset + 1;
+    if (op.type == OpType::kSeek) position_[{op.client, op.topic, op.partition}] = op.offset;
+  }
+}
+
+// Records behind the high watermark over every running consumer's partitions; needs the
+// broker (its logs are the truth), so it is 0 while the broker is down.
+int64_t ScenarioRun::total_lag() {
+  if (!broker_ || !node(kBrokerName).up()) return 0;
+  int64_t lag = 0;
+  for (size_t i = 0; i < s_.consumers.size(); ++i) {
+    if (!consumers_[i]) continue;
+    const ConsumerSpec& c = s_.consumers[i];
+    for (int32_t p = 0; p < partitions_of(c.topic); ++p) {
+      if (!c.partitions.empty() &&
+          std::find(c.partitions.begin(), c.partitions.end(), p) == c.partitions.end()) {
+        continue;
+      }
+      broker::PartitionReplica* r = broker_->topics().find(c.topic, p);
+      if (!r) continue;
+      int64_t hw = r->high_watermark().value();
+      int64_t start = r->log->log_start_offset().value();
+      auto it = position_.find({c.id, c.topic, p});
+      int64_t pos = it == position_.end() ? (c.from_beginning ? start : hw) : it->second;
+      lag += std::max<int64_t>(0, hw - std::max(pos, start));
+    }
+  }
+  return lag;
+}
+
+void ScenarioRun::sample() {
+  if (!sampling_) return;
+  scan_history();
+  int64_t lag = total_lag();
+  max_lag_ = std::max(max_lag_, lag);
+  if (opt_.keep_metrics) {
+    int64_t t = world_.now().ns;
+    SimNode& b = node(kBrokerName);
+    metrics_.push_back({t, "broker_up", "node=broker-0", b.up() && broker_ ? 1.0 : 0.0});
+    metrics_.push_back({t, "broker_paused", "node=broker-0", b.paused() ? 1.0 : 0.0});
+    for (const auto& topic : topic_names_) {
+      for (int32_t p = 0; broker_ && p < partitions_of(topic); ++p) {
+        broker::PartitionReplica* r = broker_->topics().find(topic, p);
+        if (!r) continue;
+        double leo = double(r->log->log_end_offset().value());
+        metrics_.push_back({t, "log_end_offset", tp_label(topic, p), leo});
+        metrics_.push_back({t, "high_watermark", tp_label(topic, p),
+                            double(r->high_watermark().value())});
+      }
+    }
+    for (const auto& p : s_.producers) {
+      metrics_.push_back({t, "producer_sent", "producer=" + p.id, double(sent_[p.id])});
+      metrics_.push_back({t, "producer_acked", "producer=" + p.id, double(acked_[p.id])});
+    }
+    metrics_.push_back({t, "consumer_lag", "consumer=all", double(lag)});
+  }
+  world_.schedule(opt_.sample_interval, [this] { sample(); });
+}
+
+// Heal everything, bring the broker back, stop producing, then let deliveries finish and
+// consumers catch up (or the phase time out).
+void ScenarioRun::final_phase() {
+  trace("final phase: heal all");
+  net_.heal_all();
+  for (const auto& a : nodes_) {
+    for (const auto& b : nodes_) net_.set_params(a->host(), b->host(), s_.network);
+    if (a->paused()) a->resume();
+    a->set_clock_skew_ms(0);
+    a->set_disk_latency(DiskLatency{});
+  }
+  if (!node(kBrokerName).up() || !broker_) restart_broker();
+  for (auto& p : producers_) {
+    if (p) p->stop();
+  }
+  MonoTime limit = world_.now() + opt_.final_phase_max;
+  while (world_.now() < limit) {
+    world_.run_until(world_.now() + milliseconds(100));
+    scan_history();
+    bool drained = std::all_of(producers_.begin(), producers_.end(),
+                               [](const auto& p) { return !p || p->drained(); });
+    final_lag_ = total_lag();
+    if (drained && final_lag_ == 0) break;
+  }
+  for (auto& c : consumers_) {
+    if (c) c->stop();
+  }
+  trace("final phase: done, lag " + std::to_string(final_lag_));
+}
+
+Status ScenarioRun::final_reads() {
+  sampling_ = false;
+  for (const auto& topic : topic_names_) {
+    STRATA_RETURN_IF_ERROR(final_read(world_, node(kCheckerName), *history_, topic,
+                                      partitions_of(topic), bootstrap_, std::chrono::seconds(30)));
+  }
+  return Status::ok();
+}
+
+double percentile_ms(std::vector<int64_t>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, size_t(q * double(v.size() - 1) + 0.5));
+  return double(v[i]) / 1e6;
+}
+
+void ScenarioRun::measure(RunOutcome& out) {
+  const CheckResult& c = *out.check;
+  auto& m = out.measures;
+  int64_t total = 0;
+  for (auto k : {AnomalyKind::kLostWrite, AnomalyKind::kDuplicate, AnomalyKind::kReorder,
+                 AnomalyKind::kInconsistentOffset, AnomalyKind::kUnreadable,
+                 AnomalyKind::kOffsetBackwards}) {
+    m[std::string(anomaly_name(k))] = double(c.count(k));
+    total += c.count(k);
+  }
+  m["anomalies"] = double(total);
+  m["sent"] = double(c.sent);
+  m["acked"] = double(c.acked);
+  m["send_errors"] = double(c.failed);
+  m["polled"] = double(c.polled);
+  std::map<std::string, int64_t> send_time;
+  std::map<std::pair<std::string, int32_t>, int64_t> per_partition;
+  std::vector<int64_t> latencies;
+  double resets = 0, final_records = 0;
+  for (const Op& op : history_->ops()) {
+    if (op.type == OpType::kSend) send_time[op.value_id] = op.t_ns;
+    if (op.type == OpType::kAck) {
+      auto it = send_time.find(op.value_id);
+      if (it != send_time.end()) latencies.push_back(op.t_ns - it->second);
+      ++per_partition[{op.topic, op.partition}];
+    }
+    if (op.type == OpType::kSeek && op.error == "offset reset") ++resets;
+    if (op.type == OpType::kFinalRead) ++final_records;
+  }
+  m["offset_resets"] = resets;
+  m["final_records"] = final_records;
+  m["ack_latency_p50"] = percentile_ms(latencies, 0.50);
+  m["ack_latency_p99"] = percentile_ms(latencies, 0.99);
+  m["ack_latency_max"] = percentile_ms(latencies, 1.0);
+  int64_t hottest = 0;
+  for (const auto& [tp, n] : per_partition) hottest = std::max(hottest, n);
+  m["hot_partition_share"] = c.acked > 0 ? double(hottest) / double(c.acked) : 0;
+  m["max_consumer_lag"] = double(max_lag_);
+  m["final_consumer_lag"] = double(final_lag_);
+}
+
+bool compare(double got, const std::string& op, double want) {
+  if (op == "==") return got == want;
+  if (op == "!=") return got != want;
+  if (op == "<") return got < want;
+  if (op == "<=") return got <= want;
+  if (op == ">") return got > want;
+  return got >= want;
+}
+
+void ScenarioRun::evaluate(RunOutcome& out) {
+  out.record.passed = true;
+  for (const Expectation& e : s_.expectations) {
+    auto it = out.measures.find(e.name);
+    STRATA_ASSERT(it != out.measures.end(), "the parser only accepts known measures");
+    bool ok = compare(it->second, e.op, e.value);
+    char got[64];
+    std::snprintf(got, sizeof got, "%g", it->second);
+    out.record.expectations.push_back(
+        {e.name, ok, "expected " + e.op + " " + e.text.substr(e.text.find_first_not_of("=!<> ")) +
+                         ", got " + got + " (" + s_.path + ":" + std::to_string(e.line) + ")"});
+    out.record.passed = out.record.passed && ok;
+  }
+}
+
+Result<RunOutcome> ScenarioRun::run() {
+  STRATA_RETURN_IF_ERROR(setup());
+  trace("scenario " + s_.name + " seed " + std::to_string(world_.seed()));
+  schedule_workloads();
+  for (const Fault& f : s_.faults) schedule_fault(f);
+  if (s_.nemesis.enabled) {
+    world_.schedule_at(MonoTime{s_.nemesis.start.count()}, [this] { nemesis_tick(); });
+  }
+  world_.schedule(Duration{0}, [this] { sample(); });
+  world_.run_until(MonoTime{s_.duration.count()});
+  final_phase();
+  RunOutcome out;
+  Status read = final_reads();
+  if (!read) trace("final read failed: " + read.message());
+  out.check = std::make_unique<CheckResult>(check_history(*history_));
+  measure(out);
+  evaluate(out);
+  if (!read) {
+    out.record.passed = false;
+    out.record.expectations.push_back({"final_read", false, read.message()});
+  }
+  char line[160];
+  std::snprintf(line, sizeof line, "result sent %lld acked %lld anomalies %g",
+                (long long)out.check->sent, (long long)out.check->acked,
+                out.measures["anomalies"]);
+  trace(line);
+  RunRecord& r = out.record;
+  r.scenario_name = s_.name;
+  r.scenario_path = s_.path;
+  r.scenario_text = s_.text;
+  r.seed = world_.seed();
+  r.simulated_ns = world_.now().ns;
+  r.events_run = world_.events_run();
+  r.trace_hash = world_.trace_hash();
+  r.trace = std::move(trace_);
+  r.metrics = std::move(metrics_);
+  // Workloads hold references into the world; drop them before it goes.
+  producers_.clear();
+  consumers_.clear();
+  broker_.reset();
+  out.history = std::move(history_);
+  r.history = out.history.get();
+  r.check = out.check.get();
+  return out;
+}
+
+}  // namespace
+
+Result<RunOutcome> run_scenario(const Scenario& scenario, uint64_t seed,
+                                const RunOptions& options) {
+  ScenarioRun run(scenario, seed, options);
+  return run.run();
+}
+
+}  // namespace strata::sim

@@ -1,0 +1,91 @@
+// Scenario files: parse errors name file:line:field, and every shipped scenario passes its
+// own expectations and replays exactly from its seed.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+using namespace strata;
+using namespace strata::sim;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  auto r = parse_scenario(text, "bad.yaml");
+  REQUIRE_FALSE(r.is_ok());
+  return r.status().message();
+}
+
+}  // namespace
+
+TEST_CASE("scenario parse errors name the file, line and field") {
+  CHECK(error_of("name: x\nworkload:\n  producers:\n    - {id: p1, topic: t, rate: fast}\n")
+            .find("bad.yaml:4: workload.producers[0].rate: expected \"<number>/s\"") !=
+        std::string::npos);
+  CHECK(error_of("name: x\nduraton: 5s\n").find("bad.yaml:2: duraton: unknown field") !=
+        std::string::npos);
+  CHECK(error_of("name: x\nfaults:\n  - {at: 1s, action: explode}\n")
+            .find("bad.yaml:3: faults[0].action: unknown action") != std::string::npos);
+  CHECK(error_of("name: x\nfaults:\n  - at: 1x\n    action: heal\n")
+            .find("bad.yaml:3: faults[0].at: expected a duration") != std::string::npos);
+  CHECK(error_of("name: x\nfaults:\n  - {at: 1s, action: pause, target: broker-9}\n")
+            .find("faults[0].target: unknown node \"broker-9\"") != std::string::npos);
+  CHECK(error_of("name: x\nexpect:\n  lost_writes: 0\n")
+            .find("bad.yaml:3: expect.lost_writes: unknown measure") != std::string::npos);
+  CHECK(error_of("name: [x\n").find("bad.yaml:") == 0);
+}
+
+TEST_CASE("scenario fields parse with units") {
+  auto s = parse_scenario(
+      "name: x\nduration: 1.5s\nworkload:\n  producers:\n"
+      "    - {id: p1, topic: t, rate: 250/s, acks: all, linger: 10ms}\n"
+      "faults:\n  - {at: 500us, action: crash_broker, mode: process, duration: 1m}\n"
+      "expect: {ack_latency_p99: \"<50ms\", lost_write: 0}\n",
+      "ok.yaml");
+  REQUIRE(s.is_ok());
+  CHECK(s->duration == std::chrono::milliseconds(1500));
+  CHECK(s->producers[0].rate_per_s == 250);
+  CHECK(s->producers[0].config.acks == -1);
+  CHECK(s->producers[0].config.linger_ms == 10);
+  CHECK(s->faults[0].at == std::chrono::microseconds(500));
+  CHECK_FALSE(s->faults[0].machine);
+  CHECK(*s->faults[0].duration == std::chrono::minutes(1));
+  CHECK(s->expectations[0].op == "<");
+  CHECK(s->expectations[0].value == 50);
+}
+
+TEST_CASE("every shipped scenario passes its expectations and replays from its seed") {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(STRATA_SOURCE_DIR "/scenarios")) {
+    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 8);
+  RunOptions opts;
+  opts.keep_trace = false;
+  opts.keep_metrics = false;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto s = parse_scenario(text.str(), f);
+    INFO(f);
+    REQUIRE(s.is_ok());
+    auto a = run_scenario(*s, s->seed, opts);
+    REQUIRE(a.is_ok());
+    for (const auto& e : a->record.expectations) {
+      INFO(e.name << ": " << e.detail << " (seed " << s->seed << ")");
+      CHECK(e.passed);
+    }
+    auto b = run_scenario(*s, s->seed, opts);
+    REQUIRE(b.is_ok());
+    CHECK(a->record.trace_hash == b->record.trace_hash);
+    auto c = run_scenario(*s, s->seed + 1, opts);
+    REQUIRE(c.is_ok());
+    CHECK(a->record.trace_hash != c->record.trace_hash);
+  }
+}

@@ -373,10 +373,12 @@ Status Parser::producer(const YAML::Node& n, const std::string& f, ProducerSpec&
   if (const YAML::Node r = n["rate"]) {
     STRATA_ASSIGN_OR_RETURN(std::string s, str(r, f + ".rate"));
     auto slash = s.find("/s");
+    // The number must outlive strtod's end pointer, so it is a named string.
+    std::string number = slash == std::string::npos ? std::string() : s.substr(0, slash);
     char* end = nullptr;
-    double v = slash == std::string::npos ? 0 : std::strtod(s.substr(0, slash).c_str(), &end);
-    if (slash == std::string::npos || slash + 2 != s.size() || *end != '\0' || v <= 0 ||
-        v > 1e6) {
+    double v = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+    if (slash == std::string::npos || slash + 2 != s.size() || end == nullptr || *end != '\0' ||
+        v <= 0 || v > 1e6) {
       return error(r, f + ".rate", "expected \"<number>/s\" in (0, 1000000], got \"" + s + "\"");
     }
     p.rate_per_s = v;

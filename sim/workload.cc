@@ -138,8 +138,12 @@ void ConsumerWorkload::stop() {
 void ConsumerWorkload::on_record(const client::ConsumerRecord& r) {
   // A reset (auto.offset.reset after OFFSET_OUT_OF_RANGE) moves the position: record it as a
   // seek so that the checker does not mistake it for offsets going backwards.
-  if (consumer_->stats().offset_resets != resets_seen_) {
-    resets_seen_ = consumer_->stats().offset_resets;
+  // Counted per partition: a reset of another partition says nothing about this one.
+  auto progress = consumer_->progress({r.topic, r.partition});
+  uint64_t resets = progress ? progress->offset_resets : 0;
+  uint64_t& seen = resets_seen_[r.partition.value()];
+  if (resets != seen) {
+    seen = resets;
     history_.add({node_.now().ns, OpType::kSeek, spec_.id, r.topic, r.partition.value(),
                   r.offset.value(), "", "", "offset reset"});
   }

@@ -6,6 +6,7 @@
 // so every record is unique and the checker can name it. Keys follow a distribution.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,7 +90,7 @@ class ConsumerWorkload {
   ConsumerSpec spec_;
   int32_t topic_partitions_;
   std::unique_ptr<client::Consumer> consumer_;
-  uint64_t resets_seen_ = 0;
+  std::map<int32_t, uint64_t> resets_seen_;  // per partition
   int64_t polled_ = 0;
 };
 

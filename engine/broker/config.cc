@@ -205,8 +205,25 @@ Listener BrokerConfig::advertised() const {
   return l;
 }
 
-Result<ConfigLoad> load_broker_config(const std::vector<PropertyEntry>& entries,
+namespace {
+
+// As with Java Properties, a later entry for a key (an --override) replaces an earlier one
+// (the file's); the replaced value is neither applied nor validated.
+std::vector<PropertyEntry> last_per_key(const std::vector<PropertyEntry>& entries) {
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < entries.size(); ++i) last[entries[i].key] = i;
+  std::vector<PropertyEntry> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (last[entries[i].key] == i) out.push_back(entries[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ConfigLoad> load_broker_config(const std::vector<PropertyEntry>& all_entries,
                                       std::string_view source) {
+  const std::vector<PropertyEntry> entries = last_per_key(all_entries);
   ConfigLoad out;
   STRATA_RETURN_IF_ERROR(apply_unit_keys(out, entries, source));
   for (const auto& e : entries) {

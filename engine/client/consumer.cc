@@ -291,6 +291,7 @@ void Consumer::on_list_offsets(std::vector<std::pair<TopicPartition, uint64_t>> 
       s.position = Offset(pr->offset);
       s.reset.reset();
       ++stats_.offset_resets;
+      ++s.progress.offset_resets;
     }
   }
   wake(rt_.now());

@@ -66,6 +66,8 @@ struct PartitionProgress {
   int64_t high_watermark = -1;     // from the last fetch answer; -1 before the first
   int64_t log_start_offset = -1;
   int64_t last_stable_offset = -1;
+  // Times the position was set from ListOffsets (seek_to_beginning/end, auto.offset.reset).
+  uint64_t offset_resets = 0;
   // high watermark - position, when both are known.
   std::optional<int64_t> lag() const {
     if (!position || high_watermark < 0) return std::nullopt;

@@ -105,3 +105,12 @@ TEST_CASE("topic overrides validate keys and values") {
   CHECK_FALSE(apply_overrides(d, {{"retention.ms", "soon"}}));
   CHECK_FALSE(apply_overrides(d, {{"no.such.key", "1"}}));
 }
+
+TEST_CASE("an override replaces the file's value, which is then not validated") {
+  auto entries = parse_properties("num.partitions=lots\n", "f");
+  REQUIRE(entries);
+  entries->push_back(*parse_override("num.partitions=3"));
+  auto r = load_broker_config(*entries, "f");
+  REQUIRE(r);
+  CHECK(r->config.num_partitions == 3);
+}

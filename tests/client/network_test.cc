@@ -34,6 +34,7 @@ TEST_CASE("a broker restart under the producer is ridden out by retries") {
   pc.request_timeout_ms = 2000;
   pc.delivery_timeout_ms = 15000;
   pc.retry_backoff_ms = 50;
+  pc.linger_ms = 0;  // so that records sent just before the shutdown are really in flight
   client::Producer producer(*f.rt, o, pc);
   int next = 0, acked = 0;
   std::vector<Status> failures;

@@ -85,11 +85,7 @@ Result<std::string> ensure_meta_properties(Runtime& rt, const std::string& log_d
   const std::string path = log_dir + "/meta.properties";
   STRATA_RETURN_IF_ERROR(rt.fs().create_dirs(log_dir));
   if (rt.fs().exists(path)) {
-    STRATA_ASSIGN_OR_RETURN(auto file, rt.fs().open(path, OpenMode::kReadOnly));
-    std::string text(file->size(), '\0');
-    STRATA_ASSIGN_OR_RETURN(
-        size_t n, file->read_at(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
-    text.resize(n);
+    STRATA_ASSIGN_OR_RETURN(std::string text, read_file_text(rt.fs(), path));
     STRATA_ASSIGN_OR_RETURN(auto entries, parse_properties(text, path));
     std::string found_cluster, found_node;
     for (const auto& e : entries) {

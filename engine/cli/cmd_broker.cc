@@ -18,20 +18,11 @@ constexpr const char* kBrokerUsage =
     "  --override key=value   set a key after the file (repeatable)\n"
     "  --log-level LEVEL      debug|info|warn|error (default info)\n";
 
-Result<std::string> read_file(Runtime& rt, const std::string& path) {
-  STRATA_ASSIGN_OR_RETURN(auto file, rt.fs().open(path, OpenMode::kReadOnly));
-  std::string text(file->size(), '\0');
-  auto span = std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size());
-  STRATA_ASSIGN_OR_RETURN(size_t n, file->read_at(0, span));
-  text.resize(n);
-  return text;
-}
-
 Result<broker::ConfigLoad> load_config(Runtime& rt, const Args& args) {
   std::vector<broker::PropertyEntry> entries;
   std::string source = args.get_or("config", "(defaults)");
   if (auto path = args.get("config")) {
-    auto text = read_file(rt, *path);
+    auto text = read_file_text(rt.fs(), *path);
     if (!text) return Status::invalid_argument(*path + ": " + text.status().message());
     STRATA_ASSIGN_OR_RETURN(entries, broker::parse_properties(*text, *path));
   }

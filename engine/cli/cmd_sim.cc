@@ -1,13 +1,13 @@
 // `strata sim run|sweep|list`: deterministic scenario runs (sim/runner.h) from the shell.
-// The simulation itself reads no clock; this file measures wall time only to report speed.
-#include <chrono>
+// The simulation itself runs on simulated Runtimes; the files this command reads and writes,
+// and the wall time it reports, go through a PosixRuntime like every other command's.
+#include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/cli/args.h"
+#include "engine/cli/client_cli.h"
 #include "engine/cli/commands.h"
+#include "engine/runtime/posix_runtime.h"
 #include "sim/results_db.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -23,12 +23,20 @@ constexpr const char* kSimUsage =
     "\n"
     "run exits 1 when an expectation fails and 2 when the scenario file is bad.\n";
 
+// The runtime the command's own file I/O and wall clock go through.
+PosixRuntime& host() {
+  static std::unique_ptr<PosixRuntime> rt = [] {
+    auto r = PosixRuntime::create({.log_level_min = LogLevel::kWarn});
+    STRATA_ASSERT(r.is_ok(), "cannot create the POSIX runtime");
+    return std::move(*r);
+  }();
+  return *rt;
+}
+
 Result<sim::Scenario> load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::not_found(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  return sim::parse_scenario(text.str(), path);
+  auto text = read_file_text(host().fs(), path);
+  if (!text) return Status::not_found(path + ": " + text.status().message());
+  return sim::parse_scenario(*text, path);
 }
 
 // FNV-1a 64 of the scenario text: stable across platforms; not SHA-256 (no crypto library
@@ -39,35 +47,18 @@ uint64_t text_hash(const std::string& s) {
   return h;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 Status write_trace(const std::string& path, const sim::Scenario& s, const sim::RunRecord& r) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::io_error(path + ": cannot write");
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)text_hash(s.text));
-  out << "{\"type\":\"header\",\"version\":\"" << STRATA_VERSION << "\",\"scenario\":\""
-      << json_escape(s.name) << "\",\"path\":\"" << json_escape(s.path) << "\",\"seed\":"
-      << r.seed << ",\"scenario_fnv1a64\":\"" << hash << "\"}\n";
+  std::string out = "{\"type\":\"header\",\"version\":" + json_string(STRATA_VERSION) +
+                    ",\"scenario\":" + json_string(s.name) + ",\"path\":" + json_string(s.path) +
+                    ",\"seed\":" + std::to_string(r.seed) + ",\"scenario_fnv1a64\":\"" + hash +
+                    "\"}\n";
   for (const auto& t : r.trace) {
-    out << "{\"t_ns\":" << t.t_ns << ",\"line\":\"" << json_escape(t.line) << "\"}\n";
+    out += "{\"t_ns\":" + std::to_string(t.t_ns) + ",\"line\":" + json_string(t.line) + "}\n";
   }
-  return out ? Status::ok() : Status::io_error(path + ": write failed");
+  STRATA_ASSIGN_OR_RETURN(auto file, host().fs().open(path, OpenMode::kCreateTruncate));
+  return file->append(as_bytes(out));
 }
 
 void print_summary(const sim::Scenario& s, const sim::RunOutcome& o, double wall_s) {
@@ -127,9 +118,9 @@ int sim_run(const Argv& argv) {
   sim::RunOptions options;
   options.keep_trace = args->has("trace") || args->has("db");
   options.keep_metrics = args->has("db");
-  auto t0 = std::chrono::steady_clock::now();
+  MonoTime t0 = host().now();
   auto outcome = sim::run_scenario(*scenario, uint64_t(*seed), options);
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double wall = double((host().now() - t0).count()) / 1e9;
   if (!outcome) {
     std::fprintf(stderr, "strata sim: %s\n", outcome.status().message().c_str());
     return 2;
@@ -202,16 +193,15 @@ int sim_sweep(const Argv& argv) {
 
 int sim_list(const Argv& argv) {
   std::string dir = argv.empty() ? "scenarios" : argv[0];
-  std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
-  }
-  if (ec) {
-    std::fprintf(stderr, "strata sim: %s: %s\n", dir.c_str(), ec.message().c_str());
+  auto names = host().fs().list_dir(dir);
+  if (!names) {
+    std::fprintf(stderr, "strata sim: %s: %s\n", dir.c_str(), names.status().message().c_str());
     return 2;
   }
-  std::sort(files.begin(), files.end());
+  std::vector<std::string> files;  // list_dir returns sorted names
+  for (const auto& n : *names) {
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".yaml") == 0) files.push_back(dir + "/" + n);
+  }
   int bad = 0;
   for (const auto& f : files) {
     auto s = load(f);

@@ -15,6 +15,15 @@ ConnectionHandler& detached_connection_handler() {
   return handler;
 }
 
+Result<std::string> read_file_text(FileSystem& fs, const std::string& path) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, OpenMode::kReadOnly));
+  std::string text(file->size(), '\0');
+  auto span = std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size());
+  STRATA_ASSIGN_OR_RETURN(size_t n, file->read_at(0, span));
+  text.resize(n);
+  return text;
+}
+
 std::string_view log_level_name(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug: return "DEBUG";

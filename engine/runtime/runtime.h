@@ -79,6 +79,9 @@ class FileSystem {
   virtual Result<uint64_t> file_size(const std::string& path) = 0;
 };
 
+// Reads a whole file (configuration, scenario, meta.properties) into a string.
+Result<std::string> read_file_text(FileSystem& fs, const std::string& path);
+
 // ---------------------------------------------------------------------------------------------
 // Transport: framed connections. A frame is one Kafka request or response without its 4-byte
 // size prefix; the transport adds and strips that prefix.

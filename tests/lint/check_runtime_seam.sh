@@ -3,9 +3,7 @@
 # Fails, naming file:line, when engine/ calls a clock, random source, file or socket syscall,
 # thread or sleep directly. Allowed: engine/runtime/posix_* (the real Runtime), and console
 # I/O in engine/cli (a command-line tool's job). Benchmark code in engine/cli/perf_* and
-# cmd_perf.cc measures wall time and drives librdkafka's threads by definition; cmd_sim.cc is
-# the simulator's front end: it reads scenario files, writes trace files and reports wall
-# time per run, while the simulation itself runs entirely on simulated Runtimes.
+# cmd_perf.cc measures wall time and drives librdkafka's threads by definition.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -16,7 +14,7 @@ banned_calls='std::chrono::(steady_clock|system_clock|high_resolution_clock)|\br
 
 violations=$(grep -rnE "$banned_includes|$banned_calls" engine/ --include='*.cc' --include='*.h' \
   | grep -vE '^engine/runtime/posix_' \
-  | grep -vE '^engine/cli/(perf_[a-z_]*|cmd_perf|cmd_sim)\.(cc|h):' \
+  | grep -vE '^engine/cli/(perf_[a-z_]*|cmd_perf)\.(cc|h):' \
   | grep -vE '^[^:]+:[0-9]+:\s*//' || true)
 
 if [[ -n "${violations//[$'\n' ]/}" ]]; then

@@ -28,6 +28,10 @@ inline constexpr int32_t kRecordsPerBatchMax = 1 << 24;
 inline constexpr int32_t kTopicNameBytesMax = 249;
 inline constexpr int32_t kPartitionsPerTopicMax = 10000;
 inline constexpr size_t kTopicsMax = 100000;
+// Consumer groups: groups one coordinator keeps, members of one group (group.max.size is
+// at most this).
+inline constexpr size_t kGroupsMax = 100000;
+inline constexpr int32_t kGroupMembersMax = 10000;
 // Delayed operations (Fetch long-poll, acks=all produce) parked at once.
 inline constexpr size_t kPendingOperationsMax = 100000;
 inline constexpr int32_t kFetchMaxWaitMsMax = 30000;

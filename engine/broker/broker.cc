@@ -28,6 +28,10 @@ Broker::~Broker() {
 Status Broker::start() {
   STRATA_ASSERT(!started_, "start() twice");
   STRATA_RETURN_IF_ERROR(topics_.load());
+  offsets_topic_ = std::make_unique<OffsetsTopic>(rt_, topics_, config_.group,
+                                                  [this](PartitionReplica& p) { on_appended(p); });
+  coordinator_ = std::make_unique<group::GroupCoordinator>(rt_, config_.group, *offsets_topic_);
+  STRATA_RETURN_IF_ERROR(offsets_topic_->load(*coordinator_));
   const Listener& l = config_.listeners.front();
   Endpoint at{l.host.empty() ? "0.0.0.0" : l.host, l.port};
   STRATA_ASSIGN_OR_RETURN(bound_, rt_.transport().listen(at, &connections_));
@@ -46,6 +50,7 @@ Status Broker::shutdown() {
   rt_.transport().stop_listening(bound_);
   fetch_purgatory_.cancel_all();
   connections_.close_all();
+  coordinator_.reset();
   return topics_.close();
 }
 
@@ -88,6 +93,10 @@ void Broker::schedule_flush() {
 void Broker::on_appended(PartitionReplica& p) { fetch_purgatory_.check_and_complete(p.key()); }
 
 AdminError Broker::auto_create_topic(const std::string& name) {
+  if (name == group::kOffsetsTopic) {
+    // Created by the group coordinator, with its own settings, when a group first needs it.
+    return {proto::ErrorCode::kUnknownTopicOrPartition, "internal topic not created yet"};
+  }
   CreateTopicSpec spec;
   spec.name = name;
   return topics_.create_topic(spec);
@@ -155,6 +164,15 @@ void Broker::dispatch(RequestContext& ctx, ByteReader& body) {
     case ApiKey::kCreatePartitions: h = handle_create_partitions; break;
     case ApiKey::kDescribeConfigs: h = handle_describe_configs; break;
     case ApiKey::kFindCoordinator: h = handle_find_coordinator; break;
+    case ApiKey::kJoinGroup: h = handle_join_group; break;
+    case ApiKey::kSyncGroup: h = handle_sync_group; break;
+    case ApiKey::kHeartbeat: h = handle_heartbeat; break;
+    case ApiKey::kLeaveGroup: h = handle_leave_group; break;
+    case ApiKey::kOffsetCommit: h = handle_offset_commit; break;
+    case ApiKey::kOffsetFetch: h = handle_offset_fetch; break;
+    case ApiKey::kDescribeGroups: h = handle_describe_groups; break;
+    case ApiKey::kListGroups: h = handle_list_groups; break;
+    case ApiKey::kDeleteGroups: h = handle_delete_groups; break;
     default: break;
   }
   STRATA_ASSERT(h != nullptr, "broker_serves() and dispatch() disagree");
@@ -180,6 +198,15 @@ bool broker_serves(int16_t api_key) {
     case ApiKey::kCreatePartitions:
     case ApiKey::kDescribeConfigs:
     case ApiKey::kFindCoordinator:
+    case ApiKey::kJoinGroup:
+    case ApiKey::kSyncGroup:
+    case ApiKey::kHeartbeat:
+    case ApiKey::kLeaveGroup:
+    case ApiKey::kOffsetCommit:
+    case ApiKey::kOffsetFetch:
+    case ApiKey::kDescribeGroups:
+    case ApiKey::kListGroups:
+    case ApiKey::kDeleteGroups:
       return true;
     default:
       return false;

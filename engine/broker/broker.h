@@ -12,8 +12,10 @@
 
 #include "engine/broker/config.h"
 #include "engine/broker/connections.h"
+#include "engine/broker/offsets_topic.h"
 #include "engine/broker/purgatory.h"
 #include "engine/broker/topic_manager.h"
+#include "engine/group/coordinator.h"
 #include "engine/protocol/framing.h"
 #include "engine/runtime/runtime.h"
 
@@ -57,6 +59,8 @@ class Broker final : public RequestSink {
   Runtime& runtime() { return rt_; }
   TopicManager& topics() { return topics_; }
   Purgatory& fetch_purgatory() { return fetch_purgatory_; }
+  // The group coordinator (valid between start() and shutdown()).
+  group::GroupCoordinator& groups() { return *coordinator_; }
   BrokerStats& stats() { return stats_; }
 
   // Encodes `msg` as the response to `ctx` and queues it in order.
@@ -95,6 +99,9 @@ class Broker final : public RequestSink {
   TopicManager topics_;
   Purgatory fetch_purgatory_;
   Connections connections_;
+  // Declared after the topics they write to, so they go first.
+  std::unique_ptr<OffsetsTopic> offsets_topic_;
+  std::unique_ptr<group::GroupCoordinator> coordinator_;
   Endpoint bound_;
   BrokerStats stats_;
   TimerId maintenance_timer_{0};

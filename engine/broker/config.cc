@@ -5,21 +5,22 @@
 #include <functional>
 #include <map>
 
+#include "engine/base/limits.h"
+
 namespace strata::broker {
 namespace {
 
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 
 // Keys Kafka knows that have no effect in strata (yet); listed so they do not warn as unknown.
-constexpr std::array<std::string_view, 34> kIgnoredKeys = {
+constexpr std::array<std::string_view, 32> kIgnoredKeys = {
     "num.network.threads", "num.io.threads", "num.replica.fetchers",
     "num.recovery.threads.per.data.dir", "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes", "background.threads", "listener.security.protocol.map",
     "inter.broker.listener.name", "controller.listener.names", "process.roles",
     "controller.quorum.voters", "offsets.topic.replication.factor",
     "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
-    "group.initial.rebalance.delay.ms", "zookeeper.connect", "zookeeper.connection.timeout.ms",
-    "offsets.topic.num.partitions", "broker.rack", "security.inter.broker.protocol",
+    "zookeeper.connect", "zookeeper.connection.timeout.ms", "broker.rack", "security.inter.broker.protocol",
     "sasl.enabled.mechanisms", "ssl.keystore.location", "metric.reporters",
     "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
     "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
@@ -43,6 +44,16 @@ Setter int_setter(T BrokerConfig::*field, int64_t min, int64_t max) {
     auto r = parse_long(v, min, max);
     if (!r) return r.status();
     c.*field = static_cast<T>(*r);
+    return Status::ok();
+  };
+}
+
+template <class T>
+Setter group_setter(T group::GroupConfig::*field, int64_t min, int64_t max) {
+  return [=](BrokerConfig& c, std::string_view v) {
+    auto r = parse_long(v, min, max);
+    if (!r) return r.status();
+    c.group.*field = static_cast<T>(*r);
     return Status::ok();
   };
 }
@@ -112,6 +123,30 @@ const std::map<std::string_view, Setter>& broker_setters() {
       {"log.flush.scheduler.interval.ms",
        long_setter(&BrokerConfig::log_flush_scheduler_interval_ms, 1)},
       {"queued.max.requests", int_setter(&BrokerConfig::queued_max_requests, 1, 100000)},
+      {"group.min.session.timeout.ms",
+       group_setter(&group::GroupConfig::min_session_timeout_ms, 1, kIntMax)},
+      {"group.max.session.timeout.ms",
+       group_setter(&group::GroupConfig::max_session_timeout_ms, 1, kIntMax)},
+      {"group.initial.rebalance.delay.ms",
+       group_setter(&group::GroupConfig::initial_rebalance_delay_ms, 0, kIntMax)},
+      {"group.max.size",
+       group_setter(&group::GroupConfig::max_size, 1, limits::kGroupMembersMax)},
+      {"offsets.topic.num.partitions",
+       group_setter(&group::GroupConfig::offsets_topic_num_partitions, 1,
+                    limits::kPartitionsPerTopicMax)},
+      {"offsets.topic.segment.bytes",
+       group_setter(&group::GroupConfig::offsets_topic_segment_bytes, 14, kIntMax)},
+      {"offset.metadata.max.bytes",
+       group_setter(&group::GroupConfig::offset_metadata_max_bytes, 0, kIntMax)},
+      {"offsets.retention.minutes",
+       [](BrokerConfig& c, std::string_view v) {
+         auto r = parse_long(v, 1, kIntMax);
+         if (!r) return r.status();
+         c.group.offsets_retention_ms = *r * 60 * 1000;
+         return Status::ok();
+       }},
+      {"offsets.retention.check.interval.ms",
+       group_setter(&group::GroupConfig::offsets_retention_check_interval_ms, 1, kLongMax)},
       {"cluster.id",
        [](BrokerConfig& c, std::string_view v) {
          c.cluster_id = std::string(v);

@@ -13,6 +13,7 @@
 #include "engine/base/status.h"
 #include "engine/broker/properties.h"
 #include "engine/broker/topic_config.h"
+#include "engine/group/group_config.h"
 
 namespace strata::broker {
 
@@ -38,6 +39,7 @@ struct BrokerConfig {
   int32_t queued_max_requests = 500;
   std::string cluster_id;  // empty: generated on first start and kept in meta.properties
   TopicConfig topic_defaults;  // log.* keys
+  group::GroupConfig group;    // group.* and offsets.* keys
 
   // The listener address clients are told to connect to.
   Listener advertised() const;

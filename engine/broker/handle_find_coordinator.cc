@@ -1,7 +1,7 @@
-// FindCoordinator: advertised from v0 because librdkafka 2.0.2 enables LZ4 (and its group
-// support) only when FindCoordinator v0 is in the broker's range. Group and transaction
-// coordinators are not implemented yet, so the honest answer is COORDINATOR_NOT_AVAILABLE,
-// which clients treat as retriable.
+// FindCoordinator: which broker coordinates a group. Advertised from v0 because librdkafka
+// 2.0.2 enables groups (and LZ4) only when v0 is in the broker's range. With one broker every
+// group's __consumer_offsets partition is led here, so the answer is this broker; transaction
+// coordinators (key_type 1) are not implemented yet.
 #include "engine/broker/handlers.h"
 #include "engine/protocol/messages.h"
 
@@ -11,9 +11,20 @@ Status handle_find_coordinator(Broker& b, const RequestContext& ctx, ByteReader&
   proto::FindCoordinatorRequest req;
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
   proto::FindCoordinatorResponse resp;
-  resp.error_code = static_cast<int16_t>(proto::ErrorCode::kCoordinatorNotAvailable);
-  resp.error_message = "The coordinator is not available.";
-  resp.node_id = -1;
+  if (req.key_type != 0) {
+    resp.error_code = static_cast<int16_t>(proto::ErrorCode::kCoordinatorNotAvailable);
+    resp.error_message = "Transactions are not supported yet.";
+    resp.node_id = -1;
+  } else if (req.key.empty()) {
+    resp.error_code = static_cast<int16_t>(proto::ErrorCode::kInvalidGroupId);
+    resp.error_message = "The group id is empty.";
+    resp.node_id = -1;
+  } else {
+    Endpoint at = b.advertised();
+    resp.node_id = b.node_id().value();
+    resp.host = at.host;
+    resp.port = at.port;
+  }
   b.respond(ctx, resp);
   return Status::ok();
 }

@@ -13,6 +13,7 @@ using Response = proto::MetadataResponse;
 Response::TopicMetadata describe_topic(Broker& b, const std::string& name, const Topic& t) {
   Response::TopicMetadata tm;
   tm.name = name;
+  tm.is_internal = name == group::kOffsetsTopic;
   int32_t self = b.node_id().value();
   for (const auto& p : t.partitions) {
     Response::PartitionMetadata pm;

@@ -93,6 +93,9 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
         pr.error_code = code(ErrorCode::kTransactionalIdAuthorizationFailed);
       } else if (p == nullptr) {
         pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
+      } else if (td.name == group::kOffsetsTopic) {
+        // Only the group coordinator writes its internal topic.
+        pr.error_code = code(ErrorCode::kInvalidTopicException);
       } else if (!pd.records.has_value() || pd.records->empty()) {
         pr.error_code = code(ErrorCode::kCorruptMessage);
       } else {

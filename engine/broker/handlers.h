@@ -17,6 +17,15 @@ Status handle_delete_topics(Broker& b, const RequestContext& ctx, ByteReader& bo
 Status handle_create_partitions(Broker& b, const RequestContext& ctx, ByteReader& body);
 Status handle_describe_configs(Broker& b, const RequestContext& ctx, ByteReader& body);
 Status handle_find_coordinator(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_join_group(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_sync_group(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_heartbeat(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_leave_group(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_offset_commit(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_offset_fetch(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_describe_groups(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_list_groups(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_delete_groups(Broker& b, const RequestContext& ctx, ByteReader& body);
 
 // The ApiVersions table this broker advertises (only APIs with a handler).
 bool broker_serves(int16_t api_key);

@@ -1,8 +1,8 @@
 """kafkajs 2.2.4 (node): admin createTopics / fetchTopicMetadata / describeConfigs /
 fetchTopicOffsets / fetchTopicOffsetsByTimestamp / createPartitions / deleteTopics and the
 producer (acks -1, keyed over 4 partitions, headers, gzip, sendBatch), in js/kafkajs_interop.js.
-kafkajs's consumer needs consumer groups (not served yet), so it is not tested; instead every
-record the node side says it produced is read back here with confluent-kafka and compared.
+Every record the node side says it produced is read back here with confluent-kafka and
+compared; kafkajs's group consumer has its own test (test_kafkajs_groups.py).
 
 Needs `npm install` in tests/interop/js (scripts/test.sh does it); skipped without it."""
 

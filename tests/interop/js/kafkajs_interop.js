@@ -1,8 +1,8 @@
 // kafkajs 2.2.4 against strata: admin (createTopics, fetchTopicMetadata, createPartitions,
 // describeConfigs, fetchTopicOffsets, fetchTopicOffsetsByTimestamp, deleteTopics) and the
-// producer (acks -1, several partitions, headers, gzip, sendBatch). kafkajs's consumer needs
-// consumer groups, which strata does not serve yet, so the records are read back by the
-// Python side (test_kafkajs.py) from the manifest printed here as `RESULT <json>`.
+// producer (acks -1, several partitions, headers, gzip, sendBatch). The records are read back
+// by the Python side (test_kafkajs.py) from the manifest printed here as `RESULT <json>`;
+// kafkajs's group consumer is exercised by kafkajs_groups.js.
 //
 //   node kafkajs_interop.js HOST:PORT
 'use strict';

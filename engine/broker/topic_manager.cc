@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/base/limits.h"
+#include "engine/storage/leader_epoch_file.h"
 
 namespace strata::broker {
 
@@ -57,6 +58,10 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   p->topic = topic;
   p->index = index;
   STRATA_ASSIGN_OR_RETURN(p->log, PartitionLog::open(rt_, dir, to_log_config(config)));
+  // Opening the log makes this replica the partition's leader again: a new leader epoch, as a
+  // KRaft election would give it after the broker was away.
+  STRATA_ASSIGN_OR_RETURN(p->leader_epoch,
+                          begin_leader_epoch(rt_.fs(), dir, p->log->log_end_offset()));
   return p;
 }
 

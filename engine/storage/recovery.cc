@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/storage/log_format.h"
+#include "engine/storage/leader_epoch_file.h"
 #include "engine/storage/partition_log.h"
 
 namespace strata {
@@ -29,9 +30,9 @@ Result<std::vector<Offset>> PartitionLog::scan_dir() {
   std::vector<Offset> bases;
   std::vector<std::string> orphans;
   for (const std::string& name : names) {
-    if (name == lf::kCheckpointName) continue;
+    if (name == lf::kCheckpointName || name == kLeaderEpochFileName) continue;
     std::string path = dir_ + "/" + name;
-    if (name == lf::kCheckpointTmpName) {
+    if (name == lf::kCheckpointTmpName || name == std::string(kLeaderEpochFileName) + ".tmp") {
       STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
       dir_dirty_ = true;
       continue;

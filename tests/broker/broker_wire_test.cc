@@ -27,7 +27,14 @@ TEST_CASE("ApiVersions advertises the ranges librdkafka 2.0.2 gates features on"
   CHECK(range(1).first <= 4);   // Fetch includes 4
   CHECK(range(1).second >= 10);
   CHECK(range(10).first == 0);  // FindCoordinator v0 (LZ4, groups)
-  CHECK(range(11).first == -1);  // JoinGroup not served yet, so not advertised
+  // The classic group APIs librdkafka's BrokerBalancedConsumer feature checks, from v0.
+  CHECK(range(11) == std::make_pair<int16_t, int16_t>(0, 5));  // JoinGroup
+  CHECK(range(12) == std::make_pair<int16_t, int16_t>(0, 3));  // Heartbeat
+  CHECK(range(13) == std::make_pair<int16_t, int16_t>(0, 3));  // LeaveGroup
+  CHECK(range(14) == std::make_pair<int16_t, int16_t>(0, 3));  // SyncGroup
+  CHECK(range(8).first == 0);                                  // OffsetCommit
+  CHECK(range(9) == std::make_pair<int16_t, int16_t>(0, 5));   // OffsetFetch, non-flexible
+  CHECK(range(22).first == -1);  // InitProducerId: not served yet, so not advertised
 }
 
 TEST_CASE("ApiVersions at an unknown version gets UNSUPPORTED_VERSION in v0 layout") {

@@ -30,11 +30,14 @@ SyncResult sync_error(ErrorCode e) {
   return r;
 }
 
+// Kafka's isStaticMemberFenced: the instance id is known and belongs to another member id.
+// An unknown instance id is not fenced: that member was removed (session expiry, leave) and
+// must hear UNKNOWN_MEMBER_ID so that it rejoins; FENCED_INSTANCE_ID is fatal to a client.
 bool fenced_instance(const Group& g, const std::string& member_id,
                      const std::optional<std::string>& instance) {
   if (!instance) return false;
   auto it = g.static_members.find(*instance);
-  return it == g.static_members.end() || it->second != member_id;
+  return it != g.static_members.end() && it->second != member_id;
 }
 
 }  // namespace
@@ -199,7 +202,7 @@ void GroupCoordinator::join_static_member(Group& g, JoinRequest& req,
                     done = std::move(done)](Status s) {
       if (!*alive) return;
       Group* g = find_mut(gid);
-      if (!s.ok() || g == nullptr || !g->has_member(new_id)) {
+      if (!s.is_ok() || g == nullptr || !g->has_member(new_id)) {
         return done(join_error(ErrorCode::kCoordinatorNotAvailable, new_id));
       }
       JoinResult r;
@@ -222,10 +225,15 @@ void GroupCoordinator::join_known_member(Group& g, JoinRequest& req,
     g.pending_members.erase(pending);
     return add_member_and_rebalance(g, req, id, std::move(done));
   }
-  auto it = g.members.find(id);
-  if (it == g.members.end()) return done(join_error(ErrorCode::kUnknownMemberId, id));
+  // As Kafka: a zombie holding a replaced static member's old id is fenced (and stops),
+  // checked before the id is looked up; an unknown instance id makes the member rejoin.
   if (fenced_instance(g, id, req.group_instance_id)) {
     return done(join_error(ErrorCode::kFencedInstanceId, id));
+  }
+  auto it = g.members.find(id);
+  if (it == g.members.end() ||
+      (req.group_instance_id && g.static_members.count(*req.group_instance_id) == 0)) {
+    return done(join_error(ErrorCode::kUnknownMemberId, id));
   }
   Member& m = it->second;
   switch (g.state) {
@@ -372,7 +380,7 @@ void GroupCoordinator::complete_join(Group& g) {
     g.leader.reset();
     transition(g, GroupState::kEmpty);
     store_group(g, [this, alive = alive_, gid = g.id](Status s) {
-      if (*alive && !s.ok()) rt_.warn(kComponent, gid + ": storing the empty group failed: " +
+      if (*alive && !s.is_ok()) rt_.warn(kComponent, gid + ": storing the empty group failed: " +
                                                       s.to_string());
     });
     return;
@@ -425,12 +433,12 @@ JoinResult GroupCoordinator::join_result_for(const Group& g, const Member& m) co
 
 void GroupCoordinator::sync(SyncRequest req, std::function<void(SyncResult)> done) {
   Group* g = find_mut(req.group_id);
-  if (g == nullptr || !g->has_member(req.member_id)) {
-    return done(sync_error(ErrorCode::kUnknownMemberId));
-  }
+  if (g == nullptr) return done(sync_error(ErrorCode::kUnknownMemberId));
+  // Kafka's order: fencing before membership, so a replaced static member's zombie stops.
   if (fenced_instance(*g, req.member_id, req.group_instance_id)) {
     return done(sync_error(ErrorCode::kFencedInstanceId));
   }
+  if (!g->has_member(req.member_id)) return done(sync_error(ErrorCode::kUnknownMemberId));
   if (req.generation != g->generation) return done(sync_error(ErrorCode::kIllegalGeneration));
   Member& m = g->members.at(req.member_id);
   switch (g->state) {
@@ -475,7 +483,7 @@ void GroupCoordinator::sync(SyncRequest req, std::function<void(SyncResult)> don
                     g->generation != generation) {
                   return;  // a rebalance overtook the store; its members were answered
                 }
-                if (!s.ok()) {
+                if (!s.is_ok()) {
                   rt_.warn(kComponent, gid + ": storing generation " +
                                            std::to_string(generation) + " failed: " +
                                            s.to_string());
@@ -668,13 +676,17 @@ void GroupCoordinator::commit_offsets(CommitRequest req,
     return;
   }
   std::string gid = g->id;
+  ++g->pending_commits;
   log_.append(partition_for(gid), std::move(records),
               [this, alive = alive_, gid, stored = std::move(stored), errors = std::move(errors),
                done = std::move(done)](Status s) mutable {
                 if (!*alive) return;
                 Group* g = find_mut(gid);
-                if (!s.ok() || g == nullptr) {
-                  if (!s.ok()) {
+                // Not asserted: the group may have been deleted and created again meanwhile.
+                if (g != nullptr && g->pending_commits > 0) --g->pending_commits;
+                if (!s.is_ok() || g == nullptr) {
+                  if (g != nullptr) maybe_drop(*g);  // a group created for this commit only
+                  if (!s.is_ok()) {
                     rt_.warn(kComponent, gid + ": storing offsets failed: " + s.to_string());
                   }
                   for (ErrorCode& e : errors) {
@@ -779,7 +791,7 @@ void GroupCoordinator::delete_group(const std::string& group_id,
               [this, alive = alive_, group_id, done = std::move(done)](Status s) {
                 if (!*alive) return;
                 Group* g = find_mut(group_id);
-                if (!s.ok()) {
+                if (!s.is_ok()) {
                   rt_.warn(kComponent, group_id + ": deleting failed: " + s.to_string());
                   // Still there on disk: bring it back (Dead has no edge out, by design).
                   if (g != nullptr) g->state = GroupState::kEmpty;
@@ -826,7 +838,7 @@ void GroupCoordinator::store_group(Group& g, std::function<void(Status)> done) {
 void GroupCoordinator::maybe_drop(Group& g) {
   // A group that never stored anything (a refused or abandoned first join) leaves no trace.
   if (g.state == GroupState::kEmpty && g.generation == 0 && g.members.empty() &&
-      g.pending_members.empty() && g.offsets.empty()) {
+      g.pending_members.empty() && g.offsets.empty() && g.pending_commits == 0) {
     cancel_timer(rt_, g.join_timer);
     groups_.erase(g.id);
   }
@@ -943,13 +955,14 @@ void GroupCoordinator::expire_offsets() {
         ++it;
       }
     }
-    if (g->offsets.empty() && g->members.empty() && g->pending_members.empty()) {
+    if (g->offsets.empty() && g->members.empty() && g->pending_members.empty() &&
+        g->pending_commits == 0) {
       tombstones.push_back({encode_group_key(id), std::nullopt});
       emptied.push_back(id);
     }
     if (tombstones.empty()) continue;
     log_.append(partition_for(id), std::move(tombstones), [this, alive = alive_, id](Status s) {
-      if (*alive && !s.ok()) {
+      if (*alive && !s.is_ok()) {
         rt_.warn(kComponent, id + ": storing expired offsets failed: " + s.to_string());
       }
     });

@@ -95,6 +95,9 @@ struct Group {
   // Member ids handed out with MEMBER_ID_REQUIRED and not yet used, with their expiry timer.
   std::map<std::string, TimerId> pending_members;
   std::map<CommittedKey, CommittedOffset> offsets;
+  // Offset commits sent to the log and not yet completed: the group is kept while any are
+  // in flight (Kafka's pendingOffsetCommits), so that their completion finds it.
+  int32_t pending_commits = 0;
 
   // The delayed join (a pending operation while PreparingRebalance).
   TimerId join_timer{0};

@@ -1,5 +1,7 @@
 #include "engine/group/offsets_codec.h"
 
+#include <cstdint>
+
 #include "engine/protocol/wire.h"
 
 namespace strata::group {
@@ -196,7 +198,10 @@ int32_t partition_for_group(std::string_view group, int32_t partitions) {
     }
     i += len;
   }
-  int32_t positive = static_cast<int32_t>(h & 0x7fffffffu);  // Kafka's Utils.abs
+  // Kafka's Utils.abs: Math.abs, except that Integer.MIN_VALUE maps to 0. Not a sign-bit
+  // mask: for a negative hash the two differ (-5 -> 5, but -5 & 0x7fffffff -> 2147483643).
+  auto hash = static_cast<int32_t>(h);
+  int32_t positive = hash == INT32_MIN ? 0 : (hash < 0 ? -hash : hash);
   return partitions > 0 ? positive % partitions : 0;
 }
 

@@ -1,4 +1,6 @@
-// `strata consume TOPIC`: kafka-console-consumer on our own (assign-based) Consumer.
+// `strata consume TOPIC`: kafka-console-consumer on our own Consumer (assign-based), or with
+// --group on the GroupConsumer (subscribe mode: partitions from the group, positions from its
+// committed offsets, commits on exit).
 #include <iostream>
 #include <string>
 
@@ -6,6 +8,7 @@
 #include "engine/cli/commands.h"
 #include "engine/client/client_errors.h"
 #include "engine/client/consumer.h"
+#include "engine/client/group_consumer.h"
 
 namespace strata::cli {
 namespace {
@@ -22,6 +25,13 @@ constexpr const char* kConsumeUsage =
     "  --print-key                text: print key<TAB>value\n"
     "  --print-headers            text: print headers (k:v,...) first\n"
     "  --isolation-level L        read_uncommitted|read_committed\n"
+    "  --group G                  join consumer group G: the group assigns partitions, reading\n"
+    "                             resumes at its committed offsets (else --from-beginning or\n"
+    "                             latest) and offsets are committed as read and on exit;\n"
+    "                             not with --partition or --offset\n"
+    "  --group-instance-id ID     static membership (with --group)\n"
+    "  --assignment-strategy S    range|roundrobin|cooperative-sticky, comma-separated in order\n"
+    "                             of preference (default range,cooperative-sticky)\n"
     "  -b, --bootstrap-server HOST:PORT  (default 127.0.0.1:9092)\n";
 
 constexpr const char* kCmd = "consume";
@@ -32,6 +42,7 @@ struct Options {
   std::optional<PartitionId> partition;
   std::optional<std::string> offset;  // number, earliest or latest
   std::optional<int64_t> count;
+  std::optional<std::string> group;
   bool print_key = false;
   bool print_headers = false;
   OutputFormat format = OutputFormat::kText;
@@ -61,6 +72,13 @@ Result<Options> parse_options(const Args& a, const CommonOptions& common) {
     STRATA_ASSIGN_OR_RETURN(int64_t n, a.get_int(count_key, 0));
     if (n <= 0) return Status::invalid_argument("--count must be positive");
     o.count = n;
+  }
+  o.group = a.get("group");
+  if (o.group && (o.partition || a.has("offset"))) {
+    return Status::invalid_argument("--partition and --offset cannot be used with --group");
+  }
+  if (!o.group && (a.has("group-instance-id") || a.has("assignment-strategy"))) {
+    return Status::invalid_argument("--group-instance-id and --assignment-strategy need --group");
   }
   o.print_key = a.has("print-key");
   o.print_headers = a.has("print-headers");
@@ -139,6 +157,63 @@ void position(client::Consumer& c, const std::vector<client::TopicPartition>& tp
   for (const auto& tp : tps) c.seek(tp, Offset(std::stoll(*o.offset)));
 }
 
+// Runs until done(), or with --timeout-ms until no record arrived for that long.
+void run_consume_loop(PosixRuntime& rt, const std::function<bool()>& done,
+                      const CommonOptions& common, const MonoTime& last_activity) {
+  if (!common.timeout_ms) return (void)run_until(rt, done, std::nullopt);
+  while (!done()) {
+    Duration left = last_activity + milliseconds(*common.timeout_ms) - rt.now();
+    if (left <= Duration(0)) break;
+    rt.run_until(done, left);
+    std::cout.flush();
+  }
+}
+
+void print_record(const client::ConsumerRecord& r, const Options& o) {
+  std::cout << (o.format == OutputFormat::kJson ? json_line(r) : text_line(r, o)) << "\n";
+}
+
+// Subscribe mode: records come from poll() (so that max.poll.interval.ms holds), never more
+// than --count, so nothing is committed that was not printed.
+int consume_group(PosixRuntime& rt, const Args& args, const CommonOptions& common,
+                  const Options& o, client::ConsumerConfig config) {
+  client::GroupConsumerConfig gc;
+  gc.group_id = *o.group;
+  gc.group_instance_id = args.get("group-instance-id");
+  gc.assignment_strategy = args.get_or("assignment-strategy", gc.assignment_strategy);
+  gc.consumer = config;
+  if (o.offset == "earliest") gc.consumer.auto_offset_reset = client::OffsetReset::kEarliest;
+  if (Status s = client::validate(gc); !s) return print_error(kCmd, s.message()), 2;
+  client::GroupConsumer consumer(rt, common.client, gc);
+  int errors = 0;
+  consumer.set_error_callback([&](const Status& s) {
+    print_error(kCmd, s.message());
+    if (consumer.state() == client::MemberState::kFailed) ++errors;
+  });
+  if (Status s = consumer.subscribe({o.topic}); !s) return print_error(kCmd, s.message()), 2;
+  int64_t printed = 0;
+  MonoTime last_activity = rt.now();
+  auto done = [&] {
+    // The idle timeout counts from the moment the group gave us partitions.
+    if (consumer.state() != client::MemberState::kStable) last_activity = rt.now();
+    size_t room = o.count ? size_t(*o.count - printed) : 500;
+    for (auto& r : consumer.poll(std::min<size_t>(room, 500))) {
+      print_record(r, o);
+      ++printed;
+      last_activity = rt.now();
+    }
+    return (o.count && printed >= *o.count) || errors > 0 || rt.stop_requested();
+  };
+  run_consume_loop(rt, done, common, last_activity);
+  std::cout.flush();
+  bool closed = false;
+  consumer.close([&] { closed = true; });  // commits what was printed, leaves the group
+  rt.run_until([&] { return closed; }, milliseconds(gc.consumer.request_timeout_ms));
+  close_client(rt, consumer.network());
+  std::cerr << "Processed a total of " << printed << " messages\n";
+  return errors == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int cmd_consume(const Argv& argv) {
@@ -146,7 +221,8 @@ int cmd_consume(const Argv& argv) {
   std::vector<OptionSpec> specs = {
       {"partition"},         {"offset"},          {"from-beginning", false},
       {"count"},             {"max-messages"},    {"print-key", false},
-      {"print-headers", false}, {"isolation-level"}, {"topic"}};
+      {"print-headers", false}, {"isolation-level"}, {"topic"},
+      {"group"},             {"group-instance-id"}, {"assignment-strategy"}};
   if (auto rc = parse_or_usage(kCmd, argv, specs, kConsumeUsage, args)) return *rc;
   auto common = parse_common(args);
   if (!common) return print_error(kCmd, common.status().message()), 2;
@@ -162,6 +238,7 @@ int cmd_consume(const Argv& argv) {
   if (!rt_or) return print_error(kCmd, rt_or.status().message()), 1;
   PosixRuntime& rt = **rt_or;
   common->client.allow_auto_topic_creation = false;
+  if (o->group) return consume_group(rt, args, *common, *o, config);
 
   client::Consumer consumer(rt, common->client, config);
   auto tps = partitions_of(rt, consumer, *o);
@@ -174,7 +251,7 @@ int cmd_consume(const Argv& argv) {
   MonoTime last_activity = rt.now();
   consumer.set_record_callback([&](client::ConsumerRecord r) {
     if (o->count && printed >= *o->count) return;
-    std::cout << (o->format == OutputFormat::kJson ? json_line(r) : text_line(r, *o)) << "\n";
+    print_record(r, *o);
     ++printed;
     last_activity = rt.now();
   });
@@ -187,17 +264,7 @@ int cmd_consume(const Argv& argv) {
   auto done = [&] {
     return (o->count && printed >= *o->count) || errors > 0 || rt.stop_requested();
   };
-  if (common->timeout_ms) {
-    // Idle timeout: stop once no record has arrived for that long.
-    while (!done()) {
-      Duration left = last_activity + milliseconds(*common->timeout_ms) - rt.now();
-      if (left <= Duration(0)) break;
-      rt.run_until(done, left);
-      std::cout.flush();
-    }
-  } else {
-    run_until(rt, done, std::nullopt);
-  }
+  run_consume_loop(rt, done, *common, last_activity);
   close_client(rt, consumer.network());
   std::cout.flush();
   std::cerr << "Processed a total of " << printed << " messages\n";

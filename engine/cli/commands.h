@@ -13,6 +13,7 @@ int cmd_broker(const Argv& args);
 int cmd_topics(const Argv& args);
 int cmd_produce(const Argv& args);
 int cmd_consume(const Argv& args);
+int cmd_groups(const Argv& args);  // groups list|describe|delete|reset-offsets
 int cmd_perf(const Argv& args);
 int cmd_sim(const Argv& args);  // sim run|sweep|list (deterministic scenarios)
 

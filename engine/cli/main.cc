@@ -15,6 +15,8 @@ constexpr const char* kUsage =
     "  topics   create|list|describe|delete ...            manage topics\n"
     "  produce  TOPIC [--key K --value V | stdin lines]    write records\n"
     "  consume  TOPIC [--from-beginning] [--count N]       read records\n"
+    "           [--group G]                                as a consumer-group member\n"
+    "  groups   list|describe|delete|reset-offsets ...     manage consumer groups\n"
     "  perf     produce|consume ...                        benchmarks\n"
     "  sim      run|sweep|list SCENARIO ...                simulated scenario runs\n"
     "\n"
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "topics") return cmd_topics(args);
   if (command == "produce") return cmd_produce(args);
   if (command == "consume") return cmd_consume(args);
+  if (command == "groups") return cmd_groups(args);
   if (command == "perf") return cmd_perf(args);
   if (command == "sim") return cmd_sim(args);
   std::fprintf(stderr, "strata: unknown command '%s'\n\n%s", command.c_str(), kUsage);

@@ -31,6 +31,12 @@ inline constexpr size_t kConsumerQueueRecordsMax = 100000;
 inline constexpr size_t kAssignedPartitionsMax = 100000;
 // Admin: topics per request.
 inline constexpr size_t kAdminTopicsPerRequestMax = 10000;
+// Consumer groups: topics one member subscribes to, members one leader assigns over,
+// commits waiting for an answer, groups one admin request names.
+inline constexpr size_t kSubscribedTopicsMax = 10000;
+inline constexpr size_t kGroupMembersMax = 10000;
+inline constexpr size_t kPendingCommitsMax = 1024;
+inline constexpr size_t kAdminGroupsPerRequestMax = 10000;
 
 static_assert(kInflightRequestsPerNodeMax <= ::strata::limits::kInflightRequestsPerConnMax,
               "the broker reads at most this many pipelined requests per connection");

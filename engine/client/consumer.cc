@@ -127,6 +127,16 @@ std::optional<PartitionProgress> Consumer::progress(const TopicPartition& tp) co
   return p;
 }
 
+std::map<TopicPartition, Offset> Consumer::delivered_positions() const {
+  std::map<TopicPartition, Offset> out;
+  for (const auto& r : queue_) out.emplace(TopicPartition{r.topic, r.partition}, r.offset);
+  for (const auto& [tp, s] : parts_) {
+    if (s.position) out.emplace(tp, *s.position);  // no queued record: the fetch position
+  }
+  std::erase_if(out, [&](const auto& kv) { return parts_.count(kv.first) == 0; });
+  return out;
+}
+
 std::optional<Status> Consumer::partition_error(const TopicPartition& tp) const {
   auto it = parts_.find(tp);
   return it == parts_.end() ? std::nullopt : it->second.error;

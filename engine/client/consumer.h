@@ -101,6 +101,10 @@ class Consumer {
   void seek_to_end(const std::vector<TopicPartition>& partitions);
   std::optional<Offset> position(const TopicPartition& tp) const;
   std::optional<PartitionProgress> progress(const TopicPartition& tp) const;
+  // Per assigned partition with a position: the offset of the next record the application
+  // will get, i.e. the oldest queued record, else the fetch position. This is what a group
+  // member commits (records fetched but not yet polled are not consumed).
+  std::map<TopicPartition, Offset> delivered_positions() const;
   // The error that stopped a partition (auto.offset.reset = none, corrupt data, ...).
   std::optional<Status> partition_error(const TopicPartition& tp) const;
 

@@ -67,18 +67,27 @@ struct BrokerProcess {
   std::string dir;
   uint16_t port = 0;
 
-  BrokerProcess() {
+  // `overrides`: extra server.properties lines (key=value).
+  explicit BrokerProcess(std::vector<std::string> overrides = {}) {
     port = free_port();
     dir = (std::filesystem::temp_directory_path() /
            ("strata-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(port)))
               .string();
     std::string logs = "log.dirs=" + dir;
     std::string listeners = "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(port);
+    overrides.insert(overrides.begin(), {logs, listeners});
+    std::vector<std::string> args = {"strata", "broker", "--log-level", "warn"};
+    for (const auto& o : overrides) {
+      args.push_back("--override");
+      args.push_back(o);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-      execl(STRATA_CLI_BINARY, "strata", "broker", "--override", logs.c_str(), "--override",
-            listeners.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+      execv(STRATA_CLI_BINARY, argv.data());
       _exit(127);
     }
   }
@@ -91,6 +100,15 @@ struct BrokerProcess {
     std::filesystem::remove_all(dir);
   }
   std::string bootstrap() const { return "-b 127.0.0.1:" + std::to_string(port); }
+  bool wait_up() const {
+    for (int i = 0; i < 100; ++i) {
+      std::string probe = kStrataBin + " topics list --timeout-ms 500 " + bootstrap();
+      if (sh(probe + " 2>/dev/null").rc == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  static inline const std::string kStrataBin = STRATA_CLI_BINARY;
 };
 
 const std::string kStrata = STRATA_CLI_BINARY;
@@ -145,7 +163,7 @@ TEST_CASE("strata topics, produce and consume work end to end against strata bro
   CHECK(sh(kStrata + " topics describe cli" + b + " 2>/dev/null").rc == 1);
 }
 
-TEST_CASE("strata broker: a bad value stops it naming key and value; unknown keys warn") {
+TEST_CASE("strata broker: a bad value stops it naming key and value, unknown keys warn") {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("strata-cfg-" + std::to_string(::getpid())))
                         .string();
@@ -172,4 +190,86 @@ TEST_CASE("strata broker: a bad value stops it naming key and value; unknown key
   CHECK(unknown.out.find("failed to start") != std::string::npos);
   CHECK(unknown.rc == 1);
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Whitespace-separated cells of one line of a text table.
+std::vector<std::string> cells(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string c; in >> c;) out.push_back(c);
+  return out;
+}
+
+// Sum of a numeric column over the rows of a `groups describe` table.
+int64_t column_sum(const std::string& table, size_t column) {
+  auto ls = lines(table);
+  int64_t sum = 0;
+  for (size_t i = 1; i < ls.size(); ++i) {
+    auto c = cells(ls[i]);
+    if (c.size() > column && c[column] != "-") sum += std::stoll(c[column]);
+  }
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("strata consume --group commits, and strata groups list, describe, reset-offsets, delete") {
+  BrokerProcess broker({"group.initial.rebalance.delay.ms=0", "offsets.topic.num.partitions=2"});
+  std::string b = " " + broker.bootstrap();
+  REQUIRE(broker.wait_up());
+  REQUIRE(sh(kStrata + " topics create gc --partitions 2" + b).rc == 0);
+  REQUIRE(sh("printf 'a\\nb\\n' | " + kStrata + " produce gc --partition 0" + b).rc == 0);
+  REQUIRE(sh("printf 'c\\nd\\n' | " + kStrata + " produce gc --partition 1" + b).rc == 0);
+
+  Run first = sh(kStrata + " consume gc --group cg --from-beginning --count 4" + b);
+  CHECK(first.rc == 0);
+  auto got = lines(first.out);
+  CHECK(std::set<std::string>(got.begin(), got.end()) ==
+        std::set<std::string>{"a", "b", "c", "d"});
+  CHECK(sh(kStrata + " consume gc --group cg --partition 0" + b + " 2>/dev/null").rc == 2);
+
+  CHECK(sh(kStrata + " groups list" + b).out == "cg\n");
+  Run described = sh(kStrata + " groups describe --group cg" + b + " 2>/dev/null");
+  REQUIRE(described.rc == 0);
+  auto d = lines(described.out);
+  REQUIRE(d.size() == 3);
+  CHECK(cells(d[0]) == std::vector<std::string>{"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET",
+                                                "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST",
+                                                "CLIENT-ID"});
+  CHECK(column_sum(described.out, 3) == 4);  // committed on exit: everything printed
+  CHECK(column_sum(described.out, 4) == 4);
+  CHECK(column_sum(described.out, 5) == 0);
+  CHECK(cells(d[1])[6] == "-");  // no active member
+  Run json = sh(kStrata + " groups describe --group cg --format json" + b + " 2>/dev/null");
+  CHECK(json.out.rfind("[{\"group\":\"cg\",\"topic\":\"gc\",\"partition\":0,", 0) == 0);
+  Run state = sh(kStrata + " groups describe --group cg --state" + b);
+  REQUIRE(lines(state.out).size() == 2);
+  auto st = cells(lines(state.out)[1]);
+  CHECK(st.front() == "cg");
+  CHECK(st[st.size() - 2] == "Empty");
+  CHECK(st.back() == "0");
+
+  // Nothing new: a second run of the group prints nothing.
+  Run again = sh(kStrata + " consume gc --group cg --timeout-ms 1000" + b + " 2>/dev/null");
+  CHECK(again.rc == 0);
+  CHECK(again.out.empty());
+
+  Run plan = sh(kStrata + " groups reset-offsets --group cg --topic gc --to-earliest" + b +
+                " 2>/dev/null");
+  CHECK(plan.rc == 0);
+  CHECK(column_sum(plan.out, 3) == 0);
+  CHECK(column_sum(sh(kStrata + " groups describe --group cg" + b + " 2>/dev/null").out, 3) == 4);
+  CHECK(sh(kStrata + " groups reset-offsets --group cg --topic gc:0,1 --shift-by=-1 --execute" +
+           b).rc == 0);
+  Run replay = sh(kStrata + " consume gc --group cg --timeout-ms 1000" + b + " 2>/dev/null");
+  CHECK(lines(replay.out).size() == 2);  // one record per partition again
+
+  Run deleted = sh(kStrata + " groups delete --group cg" + b);
+  CHECK(deleted.rc == 0);
+  CHECK(deleted.out == "Deletion of requested consumer groups ('cg') was successful.\n");
+  CHECK(sh(kStrata + " groups list" + b).out.empty());
+  CHECK(sh(kStrata + " groups describe --group cg" + b + " 2>/dev/null").rc == 1);
+  CHECK(sh(kStrata + " groups frobnicate" + b + " 2>/dev/null").rc == 2);
 }

@@ -130,7 +130,7 @@ TEST_CASE("null keys stick to one partition per batch and an explicit partition 
   close_client(*f.rt, producer.network());
 }
 
-TEST_CASE("buffer.memory bounds accepted records; flush completes them") {
+TEST_CASE("buffer.memory bounds accepted records, flush completes them") {
   BrokerFixture f;
   create_topic(*f.rt, f.endpoint(), "small", 1);
   client::ProducerConfig pc;

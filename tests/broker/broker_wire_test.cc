@@ -164,7 +164,7 @@ TEST_CASE("a fetch with nothing to read waits max_wait_ms, then answers empty") 
   CHECK((!pd.records || pd.records->empty()));
 }
 
-TEST_CASE("fetching outside the log gives OFFSET_OUT_OF_RANGE; unknown topics are reported") {
+TEST_CASE("fetching outside the log gives OFFSET_OUT_OF_RANGE, unknown topics are reported") {
   BrokerFixture f;
   WireClient c(*f.rt, f.endpoint());
   c.send(create_topic_request("t", 1), 4);

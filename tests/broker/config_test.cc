@@ -41,7 +41,7 @@ TEST_CASE("defaults are Kafka's") {
   CHECK(c.log_dirs == std::vector<std::string>{"/tmp/kafka-logs"});
 }
 
-TEST_CASE("keys set fields; hours/minutes/ms precedence") {
+TEST_CASE("keys set fields, hours/minutes/ms precedence") {
   auto r = load(
       "node.id=3\nlisteners=PLAINTEXT://127.0.0.1:19092\nlog.dirs=/a, /b\n"
       "log.retention.hours=1\nlog.segment.bytes=1048576\nnum.partitions=8\n"
@@ -61,7 +61,7 @@ TEST_CASE("keys set fields; hours/minutes/ms precedence") {
   CHECK(both->config.topic_defaults.retention_ms == 5);
 }
 
-TEST_CASE("unknown keys warn by name; ignored Kafka keys say so") {
+TEST_CASE("unknown keys warn by name, ignored Kafka keys say so") {
   auto r = load("num.io.threads=8\nfoo.bar=1\n");
   REQUIRE(r);
   REQUIRE(r->warnings.size() == 2);

@@ -37,7 +37,7 @@ TEST_CASE("header versions follow flexibility, except ApiVersions responses") {
   CHECK(response_header_version(to_int(ApiKey::kFetch), 11) == 0);
 }
 
-TEST_CASE("request headers v0-v2 round-trip; client_id stays a classic string in v2") {
+TEST_CASE("request headers v0-v2 round-trip, client_id stays a classic string in v2") {
   for (int16_t hv = 0; hv <= 2; ++hv) {
     RequestHeader h{22, 4, 77, std::string("me")};
     Bytes b;

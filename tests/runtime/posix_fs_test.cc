@@ -30,7 +30,7 @@ std::string read_all(File& f) {
   return s;
 }
 
-TEST_CASE("append tracks size; read_at is positional and short at end of file") {
+TEST_CASE("append tracks size, read_at is positional and short at end of file") {
   ScratchDir d;
   auto f = d.fs.open(d.at("seg.log"), OpenMode::kCreate);
   REQUIRE(f.is_ok());
@@ -49,7 +49,7 @@ TEST_CASE("append tracks size; read_at is positional and short at end of file") 
   CHECK(file.path() == d.at("seg.log"));
 }
 
-TEST_CASE("write_at overwrites and extends; truncate shrinks") {
+TEST_CASE("write_at overwrites and extends, truncate shrinks") {
   ScratchDir d;
   auto f = d.fs.open(d.at("idx"), OpenMode::kCreateTruncate);
   REQUIRE(f.is_ok());
@@ -64,7 +64,7 @@ TEST_CASE("write_at overwrites and extends; truncate shrinks") {
   CHECK(read_all(**f) == "aaBc");
 }
 
-TEST_CASE("open modes: must-exist modes fail with not found; create keeps, truncate clears") {
+TEST_CASE("open modes: must-exist modes fail with not found, create keeps, truncate clears") {
   ScratchDir d;
   auto missing = d.fs.open(d.at("nope"), OpenMode::kReadOnly);
   REQUIRE_FALSE(missing.is_ok());

@@ -25,7 +25,7 @@ TEST_CASE("timers fire in deadline order, ties in scheduling order") {
   CHECK(rt->timers_pending() == 0);
 }
 
-TEST_CASE("a cancelled timer never fires; cancelling twice or after firing is a no-op") {
+TEST_CASE("a cancelled timer never fires, cancelling twice or after firing is a no-op") {
   auto rt = make_runtime();
   int a = 0, b = 0;
   TimerId ta = rt->schedule(1ms, [&] { ++a; });
@@ -139,7 +139,7 @@ TEST_CASE("random_u64 differs between runtimes and between calls") {
   for (int i = 0; i < 1000; ++i) CHECK(r1->random_below(7) < 7);
 }
 
-TEST_CASE("log lines carry an ISO-8601 time, the level and the component; levels filter") {
+TEST_CASE("log lines carry an ISO-8601 time, the level and the component, levels filter") {
   auto rt = make_runtime();
   std::vector<std::string> lines;
   rt->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });

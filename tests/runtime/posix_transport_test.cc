@@ -211,7 +211,7 @@ TEST_CASE("a handler closing its connection inside on_frame gets no more frames"
   CHECK(f.server.closed.begin()->second == 1);
 }
 
-TEST_CASE("a 10 MB frame makes the round trip intact; on_drained follows a waiting send") {
+TEST_CASE("a 10 MB frame makes the round trip intact, on_drained follows a waiting send") {
   Fixture f;
   Recorder client;
   auto conn = f.rt->transport().connect(f.bound, &client);

@@ -6,7 +6,7 @@
 using namespace strata;
 using namespace strata::testing;
 
-TEST_CASE("append assigns offsets and stamps the epoch; a read returns the batches as stored") {
+TEST_CASE("append assigns offsets and stamps the epoch, a read returns the batches as stored") {
   LogFixture f;
   f.open();
   CHECK(f.log->log_end_offset() == Offset{0});
@@ -209,7 +209,7 @@ TEST_CASE("truncate_fully_and_start_at restarts an empty log at a new offset") {
   CHECK(f.log->segments().front().base_offset == Offset{1000});
 }
 
-TEST_CASE("flush.messages = 1 syncs every append; LogAppendTime is reported") {
+TEST_CASE("flush.messages = 1 syncs every append, LogAppendTime is reported") {
   LogFixture f;
   f.config.flush_interval_messages = 1;
   f.open();

@@ -133,7 +133,7 @@ TEST_CASE("missing or corrupt index files are rebuilt from the log") {
   }
 }
 
-TEST_CASE("foreign files are ignored with a warning; our leftovers are cleaned up") {
+TEST_CASE("foreign files are ignored with a warning, our leftovers are cleaned up") {
   LogFixture f;
   f.open();
   f.append(3);

@@ -31,6 +31,8 @@ struct Options {
   int64_t sim_seconds = 600;
   int runs = 3;
   uint64_t seed = 1;
+  int64_t segment_mib = 32;
+  int64_t retention_mib = 128;  // per partition
 };
 
 struct Figures {
@@ -43,11 +45,11 @@ struct Figures {
 
 // Counts acks and polls as the history is emptied, so the figures cover the whole run.
 void drain(History& h, Figures& f) {
-  for (const Op& op : h.ops()) {
+  for (const OpRecord& op : h.records()) {
     if (op.type == OpType::kAck) ++f.acked;
     if (op.type == OpType::kPoll) ++f.polled;
   }
-  h = History();
+  h.clear_records();
 }
 
 Figures run_once(const Options& o, uint64_t seed) {
@@ -64,8 +66,8 @@ Figures run_once(const Options& o, uint64_t seed) {
   config.listeners = {broker::Listener{"PLAINTEXT", "broker-0", 9092}};
   config.log_dirs = {"/data"};
   config.num_partitions = 4;
-  config.topic_defaults.segment_bytes = 32 << 20;
-  config.topic_defaults.retention_bytes = 128 << 20;
+  config.topic_defaults.segment_bytes = int32_t(o.segment_mib << 20);
+  config.topic_defaults.retention_bytes = o.retention_mib << 20;
   config.log_retention_check_interval_ms = 30000;
   broker::Broker broker(broker_node, config);
   if (!broker.start()) std::abort();
@@ -118,13 +120,20 @@ bool parse(int argc, char** argv, Options& o) {
       o.runs = std::atoi(argv[++i]);
     } else if (a == "--seed" && has_value) {
       o.seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--segment-mib" && has_value) {
+      o.segment_mib = std::atoll(argv[++i]);
+    } else if (a == "--retention-mib" && has_value) {
+      o.retention_mib = std::atoll(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: strata_sim_bench [--sim-seconds N (600)] [--runs N (3)] "
-                           "[--seed S (1)]\n");
+                           "[--seed S (1)]\n"
+                           "                        [--segment-mib N (32)] "
+                           "[--retention-mib N (128, per partition)]\n");
       return false;
     }
   }
-  return o.sim_seconds > 0 && o.runs > 0;
+  return o.sim_seconds > 0 && o.runs > 0 && o.segment_mib > 0 && o.segment_mib < 2048 &&
+         o.retention_mib >= o.segment_mib;
 }
 
 }  // namespace

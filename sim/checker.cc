@@ -42,8 +42,9 @@ struct Bounds {
 
 // Everything the checks need, indexed once.
 struct Index {
-  std::map<std::string, const Op*> acks;                        // value → ack
+  std::map<std::string, const OpRecord*> acks;                  // value → ack
   std::map<TopicPartition, std::map<int64_t, std::string>> log;  // final read
+  std::map<TopicPartition, std::set<std::string>> log_values;    // final read, by value
   std::map<std::string, std::set<std::pair<TopicPartition, int64_t>>> stored;  // value → where
   std::map<TopicPartition, Bounds> bounds;
   std::set<std::string> polled_values;
@@ -78,27 +79,31 @@ std::pair<std::string, int64_t> split_value_id(const std::string& id) {
 
 Index build_index(const History& h, CheckResult& out) {
   Index ix;
-  for (const Op& op : h.ops()) {
-    TopicPartition tp{op.topic, op.partition};
+  for (const OpRecord& op : h.records()) {
+    TopicPartition tp{std::string(h.name(op.topic)), op.partition};
     switch (op.type) {
       case OpType::kSend: ++out.sent; break;
       case OpType::kAck:
         ++out.acked;
-        ix.acks[op.value_id] = &op;
+        ix.acks[h.value_string(op.value)] = &op;
         break;
       case OpType::kSendError: ++out.failed; break;
       case OpType::kPoll: {
         ++out.polled;
-        ix.polled_values.insert(op.value_id);
-        ix.stored[op.value_id].insert({tp, op.offset});
-        int64_t& reach = ix.poll_reach[op.client][tp];
+        std::string value = h.value_string(op.value);
+        ix.polled_values.insert(value);
+        ix.stored[value].insert({tp, op.offset});
+        int64_t& reach = ix.poll_reach[std::string(h.name(op.client))][tp];
         reach = std::max(reach, op.offset);
         break;
       }
-      case OpType::kFinalRead:
-        ix.log[tp][op.offset] = op.value_id;
-        ix.stored[op.value_id].insert({tp, op.offset});
+      case OpType::kFinalRead: {
+        std::string value = h.value_string(op.value);
+        ix.log[tp][op.offset] = value;
+        ix.log_values[tp].insert(value);
+        ix.stored[value].insert({tp, op.offset});
         break;
+      }
       case OpType::kFinalBounds: ix.bounds[tp] = {op.offset, op.high_watermark}; break;
       case OpType::kSeek: break;
     }
@@ -106,18 +111,14 @@ Index build_index(const History& h, CheckResult& out) {
   return ix;
 }
 
-void check_lost_and_unreadable(const Index& ix, Reporter& r) {
+void check_lost_and_unreadable(const History& h, const Index& ix, Reporter& r) {
   for (const auto& [value, ack] : ix.acks) {
-    TopicPartition tp{ack->topic, ack->partition};
+    TopicPartition tp{std::string(h.name(ack->topic)), ack->partition};
     auto b = ix.bounds.find(tp);
     int64_t log_start = b == ix.bounds.end() ? 0 : b->second.log_start;
     if (ack->offset < log_start) continue;  // removed by retention, not lost
-    auto log = ix.log.find(tp);
-    bool present = false;
-    if (log != ix.log.end()) {
-      for (const auto& [off, v] : log->second) present = present || v == value;
-    }
-    if (!present) {
+    auto log = ix.log_values.find(tp);
+    if (log == ix.log_values.end() || log->second.count(value) == 0) {
       r.add(AnomalyKind::kLostWrite, tp, ack->offset, value,
             "acknowledged at offset " + std::to_string(ack->offset) + " at t=" +
                 std::to_string(ack->t_ns / 1000000) + "ms, missing from the final log");
@@ -157,23 +158,25 @@ void check_offsets(const History& h, const Index& ix, Reporter& r) {
     for (const auto& [off, v] : log) seen[{tp, off}] = v;
   }
   std::map<std::string, std::map<TopicPartition, int64_t>> last_poll;
-  for (const Op& op : h.ops()) {
-    TopicPartition tp{op.topic, op.partition};
+  for (const OpRecord& op : h.records()) {
+    if (op.type != OpType::kSeek && op.type != OpType::kPoll) continue;
+    TopicPartition tp{std::string(h.name(op.topic)), op.partition};
+    std::string client(h.name(op.client));
     if (op.type == OpType::kSeek) {
-      last_poll[op.client].erase(tp);
+      last_poll[client].erase(tp);
       continue;
     }
-    if (op.type != OpType::kPoll) continue;
-    auto [it, fresh] = seen.emplace(std::make_pair(tp, op.offset), op.value_id);
-    if (!fresh && it->second != op.value_id) {
-      r.add(AnomalyKind::kInconsistentOffset, tp, op.offset, op.value_id,
-            op.client + " read " + op.value_id + " where " + it->second + " is stored");
+    std::string value = h.value_string(op.value);
+    auto [it, fresh] = seen.emplace(std::make_pair(tp, op.offset), value);
+    if (!fresh && it->second != value) {
+      r.add(AnomalyKind::kInconsistentOffset, tp, op.offset, value,
+            client + " read " + value + " where " + it->second + " is stored");
     }
-    auto& prev = last_poll[op.client];
+    auto& prev = last_poll[client];
     auto p = prev.find(tp);
     if (p != prev.end() && op.offset <= p->second) {
-      r.add(AnomalyKind::kOffsetBackwards, tp, op.offset, op.value_id,
-            op.client + " polled offset " + std::to_string(op.offset) + " after " +
+      r.add(AnomalyKind::kOffsetBackwards, tp, op.offset, value,
+            client + " polled offset " + std::to_string(op.offset) + " after " +
                 std::to_string(p->second) + " without a seek");
     }
     prev[tp] = op.offset;
@@ -204,7 +207,7 @@ CheckResult check_history(const History& history, size_t max_reported) {
   CheckResult out;
   Index ix = build_index(history, out);
   Reporter r(out, max_reported);
-  check_lost_and_unreadable(ix, r);
+  check_lost_and_unreadable(history, ix, r);
   check_duplicates(ix, r);
   check_offsets(history, ix, r);
   check_order(ix, r);

@@ -201,18 +201,18 @@ Status insert_operations(Writer& w, int64_t run_id, const History& history) {
       "INSERT INTO operations (run_id, seq, t_ns, type, client, topic, partition, offset, "
       "key, value_id, error, high_watermark) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
   int64_t seq = 0;
-  for (const Op& op : history.ops()) {
+  for (const OpRecord& op : history.records()) {
     s.bind(1, run_id);
     s.bind(2, seq++);
     s.bind(3, op.t_ns);
     s.bind(4, op_type_name(op.type));
-    s.bind(5, op.client);
-    s.bind(6, op.topic);
+    s.bind(5, history.name(op.client));
+    s.bind(6, history.name(op.topic));
     s.bind_known(7, op.partition);
     s.bind_known(8, op.offset);
-    if (!op.key.empty()) s.bind(9, op.key);
-    if (!op.value_id.empty()) s.bind(10, op.value_id);
-    if (!op.error.empty()) s.bind(11, op.error);
+    if (op.key != kNoName) s.bind(9, history.name(op.key));
+    if (!op.value.empty()) s.bind(10, std::string_view(history.value_string(op.value)));
+    if (op.error != kNoName) s.bind(11, history.name(op.error));
     s.bind_known(12, op.high_watermark);
     STRATA_RETURN_IF_ERROR(w.step(s, "insert operation"));
   }

@@ -1,5 +1,6 @@
 #include "sim/workload.h"
 
+#include <charconv>
 #include <cmath>
 
 namespace strata::sim {
@@ -16,21 +17,22 @@ client::ClientOptions options_for(const std::string& id, std::vector<Endpoint> b
 
 }  // namespace
 
-std::string value_id_of(ByteSpan value) {
+std::string_view value_prefix(ByteSpan value) {
   std::string_view v = as_chars(value);
-  size_t bar = v.find('|');
-  return std::string(bar == std::string_view::npos ? v : v.substr(0, bar));
+  return v.substr(0, v.find('|'));
 }
+
+std::string value_id_of(ByteSpan value) { return std::string(value_prefix(value)); }
 
 ProducerWorkload::ProducerWorkload(SimNode& node, History& history, ProducerSpec spec,
                                    std::vector<Endpoint> bootstrap)
-    : node_(node), history_(history), spec_(std::move(spec)) {
+    : node_(node), history_(history), spec_(std::move(spec)),
+      client_name_(history_.intern(spec_.id)), topic_name_(history_.intern(spec_.topic)) {
   producer_ = std::make_unique<client::Producer>(node_, options_for(spec_.id, bootstrap),
                                                  spec_.config);
 }
 
 ProducerWorkload::~ProducerWorkload() {
-  *alive_ = false;
   if (timer_.value() != 0 && node_.up()) node_.cancel(timer_);
 }
 
@@ -59,55 +61,117 @@ void ProducerWorkload::tick() {
   timer_ = node_.schedule(kProducerTick, [this] { tick(); });
 }
 
-std::optional<Bytes> ProducerWorkload::next_key() {
+std::optional<uint64_t> ProducerWorkload::next_key() {
   switch (spec_.keys) {
     case KeyDistribution::kNone: return std::nullopt;
-    case KeyDistribution::kUniform: {
-      std::string k = "k" + std::to_string(node_.random_below(uint64_t(spec_.key_cardinality)));
-      return Bytes(k.begin(), k.end());
-    }
+    case KeyDistribution::kUniform:
+      return node_.random_below(uint64_t(spec_.key_cardinality));
     case KeyDistribution::kHot: {
       bool hot = double(node_.random_below(1'000'000)) < spec_.hot_fraction * 1e6;
-      uint64_t n = hot ? 0 : 1 + node_.random_below(uint64_t(std::max(1, spec_.key_cardinality - 1)));
-      std::string k = "k" + std::to_string(n);
-      return Bytes(k.begin(), k.end());
+      return hot ? 0 : 1 + node_.random_below(uint64_t(std::max(1, spec_.key_cardinality - 1)));
     }
   }
   return std::nullopt;
 }
 
+// "k<n>", as bytes for the record and interned for the history; cached per key number.
+const ProducerWorkload::Key& ProducerWorkload::key(uint64_t n) {
+  if (n >= keys_.size()) keys_.resize(size_t(n) + 1);
+  Key& k = keys_[size_t(n)];
+  if (k.bytes.empty()) {
+    char text[24] = {'k'};
+    auto [end, ec] = std::to_chars(text + 1, text + sizeof text, n);
+    STRATA_ASSERT(ec == std::errc());
+    k.bytes.assign(text, end);
+    k.name = history_.intern(std::string_view(text, size_t(end - text)));
+  }
+  return k;
+}
+
+// "<producer>:<seq>|" padded with 'x' to record_size bytes.
+Bytes ProducerWorkload::value_of(int64_t seq) const {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+  STRATA_ASSERT(ec == std::errc());
+  size_t prefix = spec_.id.size() + 1 + size_t(end - digits) + 1;
+  Bytes value(std::max(prefix, size_t(spec_.record_size)), uint8_t('x'));
+  uint8_t* out = std::copy(spec_.id.begin(), spec_.id.end(), value.data());
+  *out++ = ':';
+  out = std::copy(digits, end, out);
+  *out = '|';
+  return value;
+}
+
 void ProducerWorkload::send_one() {
-  std::string id = spec_.id + ":" + std::to_string(seq_++);
-  std::string value = id + "|";
-  if (value.size() < size_t(spec_.record_size)) value.resize(size_t(spec_.record_size), 'x');
+  int64_t seq = seq_++;
+  ValueId id{client_name_, seq};
   client::ProducerRecord rec;
   rec.topic = spec_.topic;
-  rec.key = next_key();
-  rec.value = Bytes(value.begin(), value.end());
-  std::string key = rec.key ? std::string(as_chars(*rec.key)) : std::string();
-  history_.add({node_.now().ns, OpType::kSend, spec_.id, spec_.topic, -1, -1, key, id, ""});
-  auto alive = alive_;
-  Status s = producer_->send(std::move(rec), [this, alive, id, key](
-                                                 Result<client::RecordMetadata> md) {
-    if (!*alive) return;
+  NameId key_name = kNoName;
+  if (auto n = next_key()) {
+    const Key& k = key(*n);
+    rec.key = k.bytes;
+    key_name = k.name;
+  }
+  rec.value = value_of(seq);
+  record(OpType::kSend, id, key_name, -1, -1, kNoName);
+  track_key(seq, key_name);
+  Status s = producer_->send(std::move(rec), [this, seq](Result<client::RecordMetadata> md) {
+    NameId k = untrack_key(seq);
     if (md) {
-      history_.add({node_.now().ns, OpType::kAck, spec_.id, spec_.topic,
-                    md->partition.value(), md->offset.value(), key, id, ""});
+      record(OpType::kAck, ValueId{client_name_, seq}, k, md->partition.value(),
+             md->offset.value(), kNoName);
     } else {
-      history_.add({node_.now().ns, OpType::kSendError, spec_.id, spec_.topic, -1, -1, key, id,
-                    md.status().to_string()});
+      record(OpType::kSendError, ValueId{client_name_, seq}, k, -1, -1,
+             history_.intern(md.status().to_string()));
     }
   });
   if (!s) {
-    history_.add({node_.now().ns, OpType::kSendError, spec_.id, spec_.topic, -1, -1, key, id,
-                  s.to_string()});
+    untrack_key(seq);
+    record(OpType::kSendError, id, key_name, -1, -1, history_.intern(s.to_string()));
   }
+}
+
+void ProducerWorkload::record(OpType type, ValueId id, NameId key, int32_t partition,
+                              int64_t offset, NameId error) {
+  OpRecord op;
+  op.t_ns = node_.now().ns;
+  op.type = type;
+  op.client = client_name_;
+  op.topic = topic_name_;
+  op.partition = partition;
+  op.offset = offset;
+  op.key = key;
+  op.value = id;
+  op.error = error;
+  history_.add(op);
+}
+
+// Keys of the records in flight, so that a callback needs to capture only its sequence
+// number (small enough for std::function to store without allocating).
+void ProducerWorkload::track_key(int64_t seq, NameId key) {
+  if (in_flight_keys_.empty()) first_in_flight_ = seq;
+  STRATA_ASSERT(seq == first_in_flight_ + int64_t(in_flight_keys_.size()));
+  in_flight_keys_.push_back(key);
+}
+
+NameId ProducerWorkload::untrack_key(int64_t seq) {
+  size_t i = size_t(seq - first_in_flight_);
+  STRATA_ASSERT(seq >= first_in_flight_ && i < in_flight_keys_.size());
+  NameId key = in_flight_keys_[i];
+  in_flight_keys_[i] = kDoneKey;
+  while (!in_flight_keys_.empty() && in_flight_keys_.front() == kDoneKey) {
+    in_flight_keys_.pop_front();
+    ++first_in_flight_;
+  }
+  return key;
 }
 
 ConsumerWorkload::ConsumerWorkload(SimNode& node, History& history, ConsumerSpec spec,
                                    std::vector<Endpoint> bootstrap, int32_t topic_partitions)
     : node_(node), history_(history), spec_(std::move(spec)),
-      topic_partitions_(topic_partitions) {
+      topic_partitions_(topic_partitions), client_name_(history_.intern(spec_.id)),
+      topic_name_(history_.intern(spec_.topic)) {
   consumer_ = std::make_unique<client::Consumer>(node_, options_for(spec_.id, bootstrap),
                                                  spec_.config);
 }
@@ -142,16 +206,26 @@ void ConsumerWorkload::on_record(const client::ConsumerRecord& r) {
   auto progress = consumer_->progress({r.topic, r.partition});
   uint64_t resets = progress ? progress->offset_resets : 0;
   uint64_t& seen = resets_seen_[r.partition.value()];
+  NameId topic = r.topic == spec_.topic ? topic_name_ : history_.intern(r.topic);
+  OpRecord op;
+  op.t_ns = node_.now().ns;
+  op.client = client_name_;
+  op.topic = topic;
+  op.partition = r.partition.value();
+  op.offset = r.offset.value();
   if (resets != seen) {
     seen = resets;
-    history_.add({node_.now().ns, OpType::kSeek, spec_.id, r.topic, r.partition.value(),
-                  r.offset.value(), "", "", "offset reset"});
+    op.type = OpType::kSeek;
+    if (offset_reset_ == kNoName) offset_reset_ = history_.intern("offset reset");
+    op.error = offset_reset_;
+    history_.add(op);
+    op.error = kNoName;
   }
   ++polled_;
-  std::string key = r.key ? std::string(as_chars(*r.key)) : std::string();
-  std::string id = r.value ? value_id_of(*r.value) : std::string();
-  history_.add({node_.now().ns, OpType::kPoll, spec_.id, r.topic, r.partition.value(),
-                r.offset.value(), key, id, ""});
+  op.type = OpType::kPoll;
+  if (r.key) op.key = history_.intern(as_chars(*r.key));
+  if (r.value) op.value = history_.value_id(value_prefix(*r.value));
+  history_.add(op);
 }
 
 Status final_read(SimWorld& world, SimNode& node, History& history, const std::string& topic,
@@ -164,8 +238,19 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
   for (int32_t p = 0; p < partitions; ++p) tps.push_back({topic, PartitionId(p)});
   consumer.assign(tps);
   consumer.seek_to_beginning(tps);
-  std::vector<client::ConsumerRecord> records;
-  consumer.set_record_callback([&](client::ConsumerRecord r) { records.push_back(std::move(r)); });
+  // What the history needs of each record read, until the bounds are known.
+  std::vector<OpRecord> reads;
+  NameId final_name = history.intern("final");
+  NameId topic_name = history.intern(topic);
+  consumer.set_record_callback([&](client::ConsumerRecord r) {
+    OpRecord& op = reads.emplace_back();
+    op.type = OpType::kFinalRead;
+    op.client = final_name;
+    op.topic = topic_name;
+    op.partition = r.partition.value();
+    op.offset = r.offset.value();
+    if (r.value) op.value = history.value_id(value_prefix(*r.value));
+  });
   auto caught_up = [&] {
     for (const auto& tp : tps) {
       auto pr = consumer.progress(tp);
@@ -185,10 +270,9 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
     b.high_watermark = pr->high_watermark;
     history.add(b);
   }
-  for (const auto& r : records) {
-    std::string id = r.value ? value_id_of(*r.value) : std::string();
-    history.add({world.now().ns, OpType::kFinalRead, "final", topic, r.partition.value(),
-                 r.offset.value(), "", id, ""});
+  for (OpRecord& op : reads) {
+    op.t_ns = world.now().ns;
+    history.add(op);
   }
   consumer.assign({});
   return Status::ok();

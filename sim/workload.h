@@ -6,6 +6,7 @@
 // so every record is unique and the checker can name it. Keys follow a distribution.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,19 +59,37 @@ class ProducerWorkload {
   int64_t sent() const { return seq_; }
 
  private:
+  struct Key {
+    Bytes bytes;  // "k<n>"
+    NameId name = kNoName;
+  };
+  static constexpr NameId kDoneKey = UINT32_MAX;
+
   void tick();
   void send_one();
-  std::optional<Bytes> next_key();
+  std::optional<uint64_t> next_key();
+  const Key& key(uint64_t n);
+  Bytes value_of(int64_t seq) const;
+  void record(OpType type, ValueId id, NameId key, int32_t partition, int64_t offset,
+              NameId error);
+  void track_key(int64_t seq, NameId key);
+  NameId untrack_key(int64_t seq);
 
   SimNode& node_;
   History& history_;
   ProducerSpec spec_;
-  std::unique_ptr<client::Producer> producer_;
+  NameId client_name_;
+  NameId topic_name_;
   MonoTime started_;
   int64_t seq_ = 0;
   bool running_ = false;
   TimerId timer_{0};
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::vector<Key> keys_;  // by key number, filled as keys are first used
+  std::deque<NameId> in_flight_keys_;  // key of record first_in_flight_ + i, or kDoneKey
+  int64_t first_in_flight_ = 0;
+  // Declared last, destroyed first: its callbacks point into this object (and are dropped
+  // unrun when it is destroyed).
+  std::unique_ptr<client::Producer> producer_;
 };
 
 class ConsumerWorkload {
@@ -89,6 +108,9 @@ class ConsumerWorkload {
   History& history_;
   ConsumerSpec spec_;
   int32_t topic_partitions_;
+  NameId client_name_;
+  NameId topic_name_;
+  NameId offset_reset_ = kNoName;  // "offset reset", interned on first use
   std::unique_ptr<client::Consumer> consumer_;
   std::map<int32_t, uint64_t> resets_seen_;  // per partition
   int64_t polled_ = 0;
@@ -101,6 +123,7 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
                   int32_t partitions, std::vector<Endpoint> bootstrap, Duration timeout);
 
 // "p1:42|xxxx" → "p1:42".
+std::string_view value_prefix(ByteSpan value);
 std::string value_id_of(ByteSpan value);
 
 }  // namespace strata::sim

@@ -7,6 +7,7 @@
 #include "engine/cli/args.h"
 #include "engine/cli/client_cli.h"
 #include "engine/cli/commands.h"
+#include "engine/runtime/posix_process.h"
 #include "engine/runtime/posix_runtime.h"
 #include "sim/results_db.h"
 #include "sim/runner.h"
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char* kSimUsage =
     "usage: strata sim run SCENARIO [--seed N] [--db FILE] [--trace FILE] [--quiet]\n"
-    "       strata sim sweep SCENARIO --seeds A..B\n"
+    "       strata sim sweep SCENARIO --seeds A..B [--jobs N]   (N processes, default 1)\n"
     "       strata sim list [DIR]          (default DIR: scenarios)\n"
     "\n"
     "run exits 1 when an expectation fails and 2 when the scenario file is bad.\n";
@@ -142,8 +143,47 @@ int sim_run(const Argv& argv) {
   return outcome->record.passed ? 0 : 1;
 }
 
+// One seed of a sweep: why it failed ("" if it passed) and the simulated time it covered.
+struct SeedResult {
+  std::string why;
+  int64_t simulated_ns = 0;
+};
+
+SeedResult sweep_one(const sim::Scenario& scenario, uint64_t seed) {
+  sim::RunOptions options;
+  options.keep_trace = false;
+  options.keep_metrics = false;
+  auto outcome = sim::run_scenario(scenario, seed, options);
+  if (!outcome) return {outcome.status().message().empty() ? "error" : outcome.status().message()};
+  SeedResult r{"", outcome->record.simulated_ns};
+  if (!outcome->record.passed) {
+    for (const auto& e : outcome->record.expectations) {
+      if (!e.passed) r.why += (r.why.empty() ? "" : "; ") + e.name + ": " + e.detail;
+    }
+    if (r.why.empty()) r.why = "failed";
+  }
+  return r;
+}
+
+// A child's result on its pipe: "<simulated_ns> <why>".
+std::string encode(const SeedResult& r) { return std::to_string(r.simulated_ns) + " " + r.why; }
+
+SeedResult decode(const Result<std::string>& text) {
+  if (!text) return {text.status().message()};
+  size_t space = text->find(' ');
+  if (space == std::string::npos) return {"malformed result from the seed's process"};
+  return {text->substr(space + 1), std::atoll(text->substr(0, space).c_str())};
+}
+
+void show_progress(uint64_t done, uint64_t total, size_t failing) {
+  int width = 40, filled = int(double(done) / double(total) * width);
+  std::fprintf(stderr, "\r[%s%s] %llu/%llu seeds, %zu failing", std::string(filled, '#').c_str(),
+               std::string(width - filled, ' ').c_str(), (unsigned long long)done,
+               (unsigned long long)total, failing);
+}
+
 int sim_sweep(const Argv& argv) {
-  auto args = Args::parse(argv, {{"seeds"}});
+  auto args = Args::parse(argv, {{"seeds"}, {"jobs"}});
   if (!args || args->positional().size() != 1 || !args->has("seeds")) {
     std::fprintf(stderr, "%s", kSimUsage);
     return 2;
@@ -155,35 +195,45 @@ int sim_sweep(const Argv& argv) {
                  range.c_str());
     return 2;
   }
+  auto jobs = args->get_int("jobs", 1);
+  if (!jobs || *jobs < 1 || *jobs > kProcessJobsMax) {
+    std::fprintf(stderr, "strata sim: --jobs: expected 1..%d\n", kProcessJobsMax);
+    return 2;
+  }
   auto scenario = load(args->positional()[0]);
   if (!scenario) {
     std::fprintf(stderr, "strata sim: %s\n", scenario.status().message().c_str());
     return 2;
   }
-  sim::RunOptions options;
-  options.keep_trace = false;
-  options.keep_metrics = false;
-  std::vector<std::pair<uint64_t, std::string>> failing;
   uint64_t total = b - a + 1;
-  for (uint64_t seed = a; seed <= b; ++seed) {
-    auto outcome = sim::run_scenario(*scenario, seed, options);
-    if (!outcome) {
-      failing.emplace_back(seed, outcome.status().message());
-    } else if (!outcome->record.passed) {
-      std::string why;
-      for (const auto& e : outcome->record.expectations) {
-        if (!e.passed) why += (why.empty() ? "" : "; ") + e.name + ": " + e.detail;
-      }
-      failing.emplace_back(seed, why);
+  std::map<uint64_t, std::string> failing;  // by seed, whatever order the seeds finish in
+  uint64_t done = 0;
+  int64_t simulated_ns = 0;
+  auto record = [&](uint64_t seed, const SeedResult& r) {
+    if (!r.why.empty()) failing[seed] = r.why;
+    simulated_ns += r.simulated_ns;
+    show_progress(++done, total, failing.size());
+  };
+  MonoTime t0 = host().now();
+  if (*jobs == 1) {
+    for (uint64_t seed = a; seed <= b; ++seed) record(seed, sweep_one(*scenario, seed));
+  } else {
+    // Each seed in its own process: a simulation is single-threaded by design.
+    ProcessTasks tasks;
+    tasks.count = size_t(total);
+    tasks.jobs = int(*jobs);
+    tasks.work = [&](size_t i) { return encode(sweep_one(*scenario, a + i)); };
+    tasks.done = [&](size_t i, Result<std::string> text) { record(a + i, decode(text)); };
+    if (Status st = run_in_processes(tasks); !st) {
+      std::fprintf(stderr, "\nstrata sim: %s\n", st.message().c_str());
+      return 2;
     }
-    uint64_t done = seed - a + 1;
-    int width = 40, filled = int(double(done) / double(total) * width);
-    std::fprintf(stderr, "\r[%s%s] %llu/%llu seeds, %zu failing", std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), (unsigned long long)done,
-                 (unsigned long long)total, failing.size());
   }
+  double wall = double((host().now() - t0).count()) / 1e9;
   std::fprintf(stderr, "\n");
-  std::printf("%llu seeds, %zu failing\n", (unsigned long long)total, failing.size());
+  std::printf("%llu seeds, %zu failing (%.1f s wall, %lld job%s, %.0fx real time overall)\n",
+              (unsigned long long)total, failing.size(), wall, (long long)*jobs,
+              *jobs == 1 ? "" : "s", wall > 0 ? double(simulated_ns) / 1e9 / wall : 0.0);
   for (const auto& [seed, why] : failing) {
     std::printf("  seed %llu: %s\n    strata sim run %s --seed %llu\n", (unsigned long long)seed,
                 why.c_str(), scenario->path.c_str(), (unsigned long long)seed);

@@ -102,7 +102,7 @@ Status Producer::send(ProducerRecord record, SendCallback cb) {
     net_.request_metadata_update();
     wake(now + milliseconds(config_.delivery_timeout_ms));
   }
-  incomplete_.insert(next_seq_++);
+  incomplete_.add(next_seq_++);
   buffered_bytes_ += bytes;
   return Status::ok();
 }
@@ -158,8 +158,12 @@ PartitionId Producer::sticky_partition(const std::string& topic, int32_t count, 
 
 bool Producer::would_overflow(const TopicPartition& tp, int64_t bytes) const {
   auto it = queues_.find(tp);
-  if (it == queues_.end() || it->second.empty()) return false;
-  const Batch& last = *it->second.back();
+  return it != queues_.end() && would_overflow(it->second, bytes);
+}
+
+bool Producer::would_overflow(const std::deque<BatchPtr>& q, int64_t bytes) const {
+  if (q.empty()) return false;
+  const Batch& last = *q.back();
   return !last.built && !last.builder.empty() &&
          int64_t(last.builder.estimated_size()) + bytes > config_.batch_size;
 }
@@ -168,7 +172,7 @@ void Producer::append(const TopicPartition& tp, ProducerRecord& record, Completi
                       MonoTime created) {
   (void)created;
   auto& q = queues_[tp];
-  if (q.empty() || q.back()->built || would_overflow(tp, c.bytes)) {
+  if (q.empty() || q.back()->built || would_overflow(q, c.bytes)) {
     BatchBuilderOptions o;
     o.codec = config_.compression;
     auto b = std::make_shared<Batch>(o);
@@ -217,16 +221,36 @@ void Producer::complete(Completion& c, Result<RecordMetadata> result) {
   } else {
     ++stats_.records_failed;
   }
-  incomplete_.erase(c.seq);
+  incomplete_.remove(c.seq);
   buffered_bytes_ -= c.bytes;
   STRATA_ASSERT(buffered_bytes_ >= 0);
   c.cb(std::move(result));
 }
 
+void Producer::Incomplete::add(uint64_t seq) {
+  if (done_.empty()) first_ = seq;
+  STRATA_ASSERT(seq == first_ + done_.size(), "records are accepted in sequence order");
+  done_.push_back(false);
+  ++count_;
+}
+
+void Producer::Incomplete::remove(uint64_t seq) {
+  if (seq < first_ || seq - first_ >= done_.size() || done_[seq - first_]) return;
+  done_[seq - first_] = true;
+  --count_;
+  while (!done_.empty() && done_.front()) {
+    done_.pop_front();
+    ++first_;
+  }
+  STRATA_ASSERT(done_.empty() == (count_ == 0));
+}
+
+uint64_t Producer::Incomplete::oldest() const { return done_.empty() ? UINT64_MAX : first_; }
+
 void Producer::flush(std::function<void()> done) {
   STRATA_ASSERT(done, "flush() needs a callback");
   uint64_t target = next_seq_ - 1;
-  if (incomplete_.empty() || *incomplete_.begin() > target) {
+  if (incomplete_.oldest() > target) {
     rt_.schedule(Duration(0), std::move(done));
     return;
   }
@@ -236,7 +260,7 @@ void Producer::flush(std::function<void()> done) {
 }
 
 void Producer::check_flush_waiters() {
-  uint64_t oldest = incomplete_.empty() ? UINT64_MAX : *incomplete_.begin();
+  uint64_t oldest = incomplete_.oldest();
   std::vector<std::function<void()>> due;
   for (auto it = flush_waiters_.begin(); it != flush_waiters_.end();) {
     if (it->first < oldest) {

@@ -124,6 +124,22 @@ class Producer {
     explicit Batch(const BatchBuilderOptions& o) : builder(o) {}
   };
   using BatchPtr = std::shared_ptr<Batch>;
+  // Sequence numbers of accepted, uncompleted records. Records are accepted in sequence
+  // order and complete in any order, so a window of flags from the oldest uncompleted one
+  // is enough (a std::set cost a tree node per record).
+  class Incomplete {
+   public:
+    void add(uint64_t seq);
+    void remove(uint64_t seq);  // no effect if `seq` is not incomplete
+    size_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    uint64_t oldest() const;  // UINT64_MAX when empty
+
+   private:
+    std::deque<bool> done_;  // done_[i]: record first_ + i has completed
+    uint64_t first_ = 0;
+    size_t count_ = 0;
+  };
   struct Waiting {  // a record whose topic metadata is not known yet
     ProducerRecord record;
     Completion completion;
@@ -138,6 +154,7 @@ class Producer {
   void append(const TopicPartition& tp, ProducerRecord& record, Completion c,
               MonoTime created);
   bool would_overflow(const TopicPartition& tp, int64_t bytes) const;
+  bool would_overflow(const std::deque<BatchPtr>& q, int64_t bytes) const;
   void on_metadata();
   void complete(Completion& c, Result<RecordMetadata> result);
   void check_flush_waiters();
@@ -161,7 +178,7 @@ class Producer {
   std::map<std::string, std::deque<Waiting>> waiting_;
   std::map<std::string, PartitionId> sticky_;
   std::map<NodeId, int> requests_in_flight_;
-  std::set<uint64_t> incomplete_;
+  Incomplete incomplete_;
   std::vector<std::pair<uint64_t, std::function<void()>>> flush_waiters_;
   uint64_t next_seq_ = 1;
   int64_t buffered_bytes_ = 0;

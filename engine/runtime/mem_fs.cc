@@ -5,18 +5,102 @@
 
 namespace strata {
 
+// A file's bytes in fixed-size chunks, so that appending to a growing segment never copies
+// (nor page-faults again) what is already written, as one growing vector would; chunks are
+// below glibc's mmap threshold, so a deleted segment's memory is reused through the heap.
+class ChunkedBytes {
+ public:
+  static constexpr size_t kChunkBytes = 64 * 1024;
+
+  size_t size() const { return size_; }
+
+  size_t read(uint64_t offset, std::span<uint8_t> out) const {
+    if (offset >= size_) return 0;
+    size_t n = std::min<uint64_t>(out.size(), size_ - offset);
+    for (size_t done = 0; done < n;) {
+      const Bytes& c = chunks_[(offset + done) / kChunkBytes];
+      size_t at = (offset + done) % kChunkBytes;
+      size_t k = std::min(n - done, c.size() - at);
+      std::copy_n(c.data() + at, k, out.data() + done);
+      done += k;
+    }
+    return n;
+  }
+
+  // Overwrites [offset, offset + data.size()), extending the file (with zeros up to
+  // `offset` if that lies past the end).
+  void write(uint64_t offset, ByteSpan data) {
+    if (offset > size_) resize(offset);
+    while (!data.empty() && offset < size_) {
+      Bytes& c = chunks_[offset / kChunkBytes];
+      size_t at = offset % kChunkBytes;
+      size_t k = std::min(data.size(), c.size() - at);
+      std::copy_n(data.data(), k, c.data() + at);
+      data = data.subspan(k);
+      offset += k;
+    }
+    while (!data.empty()) {
+      Bytes& c = tail_with_room();
+      size_t k = std::min(data.size(), kChunkBytes - c.size());
+      c.insert(c.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(k));
+      data = data.subspan(k);
+      size_ += k;
+    }
+  }
+
+  // Truncates, or extends with zeros.
+  void resize(uint64_t n) {
+    if (n <= size_) {
+      size_t keep = (n + kChunkBytes - 1) / kChunkBytes;
+      chunks_.resize(keep);
+      if (keep > 0) chunks_.back().resize(n - (keep - 1) * kChunkBytes);
+      size_ = n;
+      return;
+    }
+    while (size_ < n) {
+      Bytes& c = tail_with_room();
+      size_t k = std::min<uint64_t>(n - size_, kChunkBytes - c.size());
+      c.resize(c.size() + k);
+      size_ += k;
+    }
+  }
+
+  Bytes prefix(size_t n) const {
+    STRATA_ASSERT(n <= size_);
+    Bytes out(n);
+    read(0, out);
+    return out;
+  }
+
+  void assign(ByteSpan data) {
+    resize(0);
+    write(0, data);
+  }
+
+ private:
+  Bytes& tail_with_room() {
+    if (chunks_.empty() || chunks_.back().size() == kChunkBytes) {
+      chunks_.emplace_back();
+      // A file that outgrew one chunk is a log segment: take whole chunks from then on.
+      if (chunks_.size() > 1) chunks_.back().reserve(kChunkBytes);
+    }
+    return chunks_.back();
+  }
+
+  std::vector<Bytes> chunks_;  // every chunk but the last holds exactly kChunkBytes
+  size_t size_ = 0;
+};
+
 // One file's data. Durable content is `synced_copy` if set, else data[0, synced_len): the
 // copy is taken lazily, only when a write or truncate touches bytes that were already synced,
 // so the common append-then-sync pattern never copies.
 struct MemFileSystem::Node {
-  Bytes data;
+  ChunkedBytes data;
   size_t synced_len = 0;
   std::optional<Bytes> synced_copy;
 
   void before_mutating(uint64_t from) {
-    if (!synced_copy && from < synced_len) {
-      synced_copy = Bytes(data.begin(), data.begin() + static_cast<ptrdiff_t>(synced_len));
-    }
+    if (!synced_copy && from < synced_len) synced_copy = data.prefix(synced_len);
   }
   void sync() {
     synced_copy.reset();
@@ -24,7 +108,7 @@ struct MemFileSystem::Node {
   }
   Bytes durable() const {
     if (synced_copy) return *synced_copy;
-    return Bytes(data.begin(), data.begin() + static_cast<ptrdiff_t>(synced_len));
+    return data.prefix(synced_len);
   }
 };
 
@@ -65,19 +149,13 @@ class MemFile : public File {
 
   Result<size_t> read_at(uint64_t offset, std::span<uint8_t> out) override {
     STRATA_RETURN_IF_ERROR(check(MemFileSystem::kFaultRead));
-    const Bytes& d = node_->data;
-    if (offset >= d.size()) return size_t{0};
-    size_t n = std::min<uint64_t>(out.size(), d.size() - offset);
-    std::copy_n(d.begin() + static_cast<ptrdiff_t>(offset), n, out.begin());
-    return n;
+    return node_->data.read(offset, out);
   }
   Status append(ByteSpan data) override { return write_at(node_->data.size(), data); }
   Status write_at(uint64_t offset, ByteSpan data) override {
     STRATA_RETURN_IF_ERROR(check(MemFileSystem::kFaultWrite));
-    Bytes& d = node_->data;
     node_->before_mutating(offset);
-    if (offset + data.size() > d.size()) d.resize(offset + data.size());
-    std::copy(data.begin(), data.end(), d.begin() + static_cast<ptrdiff_t>(offset));
+    node_->data.write(offset, data);
     fs_->note_write(node_);
     return Status::ok();
   }
@@ -168,7 +246,7 @@ Result<std::unique_ptr<File>> MemFileSystem::open(const std::string& path, OpenM
   }
   if (mode == OpenMode::kCreateTruncate) {
     node->before_mutating(0);
-    node->data.clear();
+    node->data.resize(0);
   }
   return std::unique_ptr<File>(std::make_unique<MemFile>(this, node, p));
 }
@@ -293,7 +371,7 @@ void MemFileSystem::crash(std::optional<uint64_t> torn_random) {
         uint64_t extra = n->data.size() - n->synced_len;
         n->data.resize(n->synced_len + *torn_random % (extra + 1));
       } else {
-        n->data = n->durable();
+        n->data.assign(n->durable());
       }
       n->sync();
     }
@@ -319,7 +397,7 @@ uint64_t MemFileSystem::unsynced_bytes() const {
 Result<Bytes> MemFileSystem::read_all(const std::string& path) const {
   const Entry* e = find(normalize(path));
   if (e == nullptr || e->is_dir) return Status::not_found("no such file: " + path);
-  return e->node->data;
+  return e->node->data.prefix(e->node->data.size());
 }
 
 Status MemFileSystem::corrupt(const std::string& path, uint64_t offset, ByteSpan bytes) {
@@ -327,7 +405,7 @@ Status MemFileSystem::corrupt(const std::string& path, uint64_t offset, ByteSpan
   if (e == nullptr || e->is_dir) return Status::not_found("no such file: " + path);
   Node& n = *e->node;
   if (offset + bytes.size() > n.data.size()) return Status::out_of_range("past end: " + path);
-  std::copy(bytes.begin(), bytes.end(), n.data.begin() + static_cast<ptrdiff_t>(offset));
+  n.data.write(offset, bytes);
   if (n.synced_copy) {  // the durable copy goes bad too, where it holds those bytes
     for (size_t i = 0; i < bytes.size() && offset + i < n.synced_copy->size(); ++i) {
       (*n.synced_copy)[offset + i] = bytes[i];

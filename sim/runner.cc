@@ -9,6 +9,7 @@
 #include "engine/base/assert.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/config.h"
+#include "sim/invariants.h"
 
 namespace strata::sim {
 
@@ -71,6 +72,8 @@ class ScenarioRun {
   std::vector<std::unique_ptr<SimNode>> nodes_;
   broker::BrokerConfig config_;
   std::unique_ptr<broker::Broker> broker_;
+  uint64_t broker_incarnation_ = 0;  // bumped by every start: the invariants' epoch of truth
+  ClusterInvariants invariants_;
   std::unique_ptr<History> history_ = std::make_unique<History>();
   std::vector<std::unique_ptr<ProducerWorkload>> producers_;
   std::vector<std::unique_ptr<ConsumerWorkload>> consumers_;
@@ -134,6 +137,7 @@ Status ScenarioRun::setup() {
 
 Status ScenarioRun::start_broker() {
   broker_ = std::make_unique<broker::Broker>(node(kBrokerName), config_);
+  ++broker_incarnation_;
   Status st = broker_->start();
   if (!st) broker_.reset();
   return st;
@@ -327,13 +331,16 @@ void ScenarioRun::nemesis_tick() {
 }
 
 void ScenarioRun::scan_history() {
-  const auto& ops = history_->ops();
+  const History& h = *history_;
+  const auto& ops = h.records();
   for (; cursor_ < ops.size(); ++cursor_) {
-    const Op& op = ops[cursor_];
-    if (op.type == OpType::kSend) ++sent_[op.client];
-    if (op.type == OpType::kAck) ++acked_[op.client];
-    if (op.type == OpType::kPoll) position_[{op.client, op.topic, op.partition}] = op.offset + 1;
-    if (op.type == OpType::kSeek) position_[{op.client, op.topic, op.partition}] = op.offset;
+    const OpRecord& op = ops[cursor_];
+    if (op.type == OpType::kSend) ++sent_[std::string(h.name(op.client))];
+    if (op.type == OpType::kAck) ++acked_[std::string(h.name(op.client))];
+    if (op.type != OpType::kPoll && op.type != OpType::kSeek) continue;
+    std::tuple<std::string, std::string, int32_t> where{h.name(op.client), h.name(op.topic),
+                                                        op.partition};
+    position_[where] = op.type == OpType::kPoll ? op.offset + 1 : op.offset;
   }
 }
 
@@ -452,18 +459,19 @@ void ScenarioRun::measure(RunOutcome& out) {
   m["acked"] = double(c.acked);
   m["send_errors"] = double(c.failed);
   m["polled"] = double(c.polled);
-  std::map<std::string, int64_t> send_time;
-  std::map<std::pair<std::string, int32_t>, int64_t> per_partition;
+  const History& h = *history_;
+  std::map<ValueId, int64_t> send_time;
+  std::map<std::pair<NameId, int32_t>, int64_t> per_partition;
   std::vector<int64_t> latencies;
   double resets = 0, final_records = 0;
-  for (const Op& op : history_->ops()) {
-    if (op.type == OpType::kSend) send_time[op.value_id] = op.t_ns;
+  for (const OpRecord& op : h.records()) {
+    if (op.type == OpType::kSend) send_time[op.value] = op.t_ns;
     if (op.type == OpType::kAck) {
-      auto it = send_time.find(op.value_id);
+      auto it = send_time.find(op.value);
       if (it != send_time.end()) latencies.push_back(op.t_ns - it->second);
       ++per_partition[{op.topic, op.partition}];
     }
-    if (op.type == OpType::kSeek && op.error == "offset reset") ++resets;
+    if (op.type == OpType::kSeek && h.name(op.error) == "offset reset") ++resets;
     if (op.type == OpType::kFinalRead) ++final_records;
   }
   m["offset_resets"] = resets;
@@ -474,6 +482,7 @@ void ScenarioRun::measure(RunOutcome& out) {
   int64_t hottest = 0;
   for (const auto& [tp, n] : per_partition) hottest = std::max(hottest, n);
   m["hot_partition_share"] = c.acked > 0 ? double(hottest) / double(c.acked) : 0;
+  m["invariant_violations"] = double(invariants_.violation_count());
   m["max_consumer_lag"] = double(max_lag_);
   m["final_consumer_lag"] = double(final_lag_);
 }
@@ -500,6 +509,15 @@ void ScenarioRun::evaluate(RunOutcome& out) {
                          ", got " + got + " (" + s_.path + ":" + std::to_string(e.line) + ")"});
     out.record.passed = out.record.passed && ok;
   }
+  // A broken cluster invariant fails every run, whatever the scenario expects of clients.
+  if (invariants_.violation_count() > 0) {
+    const InvariantViolation& v = invariants_.violations().front();
+    out.record.passed = false;
+    out.record.expectations.push_back(
+        {"cluster_invariants", false,
+         std::to_string(invariants_.violation_count()) + " violations; first at " +
+             std::to_string(v.at.ns / 1000000) + " ms: " + v.invariant + ": " + v.detail});
+  }
 }
 
 Result<RunOutcome> ScenarioRun::run() {
@@ -511,6 +529,18 @@ Result<RunOutcome> ScenarioRun::run() {
     world_.schedule_at(MonoTime{s_.nemesis.start.count()}, [this] { nemesis_tick(); });
   }
   world_.schedule(Duration{0}, [this] { sample(); });
+  // Cluster-side invariants after every event, on the live broker.
+  SimNode* broker_node = &node(kBrokerName);
+  world_.set_after_event([this, broker_node] {
+    if (broker_ && broker_node->up()) {
+      uint64_t before = invariants_.violation_count();
+      invariants_.check(world_.now(), kBrokerName, broker_incarnation_, *broker_);
+      if (invariants_.violation_count() != before && before < 10) {
+        const InvariantViolation& v = invariants_.violations().back();
+        trace("invariant " + v.invariant + " violated: " + v.detail);
+      }
+    }
+  });
   world_.run_until(MonoTime{s_.duration.count()});
   final_phase();
   RunOutcome out;
@@ -537,6 +567,7 @@ Result<RunOutcome> ScenarioRun::run() {
   r.events_run = world_.events_run();
   r.trace_hash = world_.trace_hash();
   r.trace = std::move(trace_);
+  world_.set_after_event(nullptr);
   r.metrics = std::move(metrics_);
   // Workloads hold references into the world; drop them before it goes.
   producers_.clear();

@@ -275,7 +275,8 @@ const std::vector<std::string>& expectation_names() {
       "lost_write", "duplicate", "reorder", "inconsistent_offset", "unreadable",
       "offset_backwards", "anomalies", "sent", "acked", "send_errors", "polled",
       "offset_resets", "ack_latency_p50", "ack_latency_p99", "ack_latency_max",
-      "max_consumer_lag", "final_consumer_lag", "hot_partition_share", "final_records"};
+      "max_consumer_lag", "final_consumer_lag", "hot_partition_share", "final_records",
+      "invariant_violations"};
   return kNames;
 }
 

@@ -68,6 +68,7 @@ bool SimWorld::step() {
   queue_.erase(it);
   ++events_run_;
   fn();
+  if (after_event_) after_event_();
   return true;
 }
 

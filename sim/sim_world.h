@@ -53,6 +53,8 @@ class SimWorld {
 
   // Runs the next event; false when the queue is empty.
   bool step();
+  // Runs after every event (the runner's cluster-invariant checks). Must not schedule.
+  void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
   // Runs events up to and including time `until` and leaves the clock there.
   void run_until(MonoTime until);
   bool empty() const { return queue_.empty(); }
@@ -76,6 +78,7 @@ class SimWorld {
   uint64_t trace_hash_ = 0xcbf29ce484222325ull;
   std::map<EventKey, std::function<void()>> queue_;
   std::function<void(MonoTime, std::string_view)> trace_sink_;
+  std::function<void()> after_event_;
 };
 
 }  // namespace strata::sim

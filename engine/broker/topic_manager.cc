@@ -93,6 +93,7 @@ Status TopicManager::load() {
       t.partitions.push_back(std::move(p));
     }
     topics_.emplace(name, std::move(t));
+    ++layout_version_;
   }
   loaded_ = true;
   rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
@@ -167,6 +168,7 @@ AdminError TopicManager::create_topic(const CreateTopicSpec& spec) {
     t.partitions.push_back(std::move(*p));
   }
   topics_.emplace(spec.name, std::move(t));
+  ++layout_version_;
   rt_.info("topics", "created topic " + spec.name + " with " + std::to_string(partitions) +
                          " partitions");
   return {};
@@ -191,6 +193,7 @@ AdminError TopicManager::delete_topic(const std::string& name) {
     }
   }
   topics_.erase(it);
+  ++layout_version_;
   rt_.info("topics", "deleted topic " + name);
   return {};
 }
@@ -221,6 +224,7 @@ AdminError TopicManager::create_partitions(const std::string& name, int32_t tota
     auto p = open_partition(name, i, t->config);
     if (!p) return {ErrorCode::kKafkaStorageError, p.status().message()};
     t->partitions.push_back(std::move(*p));
+    ++layout_version_;
   }
   return {};
 }

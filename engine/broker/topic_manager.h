@@ -69,6 +69,9 @@ class TopicManager {
   PartitionReplica* find(const std::string& name, int32_t partition);
   const std::map<std::string, Topic>& topics() const { return topics_; }
   const std::string& cluster_id() const { return cluster_id_; }
+  // Goes up whenever a topic or partition is created or deleted: lets observers (the
+  // simulator's invariant checks) cache what they derive from topics().
+  uint64_t layout_version() const { return layout_version_; }
 
   // Retention, time-based roll and flush for every partition.
   void maintain(int64_t now_ms);
@@ -91,6 +94,7 @@ class TopicManager {
   std::map<std::string, Topic> topics_;
   std::map<std::string, int> partitions_per_dir_;
   bool loaded_ = false;
+  uint64_t layout_version_ = 0;
 };
 
 LogConfig to_log_config(const TopicConfig& c);

@@ -81,7 +81,8 @@ void Broker::schedule_flush() {
       for (const auto& p : t.partitions) {
         const LogConfig& c = p->log->config();
         if (c.flush_interval_ms == INT64_MAX && c.segment_ms >= 3600 * 1000LL) continue;
-        if (Status s = p->log->maintain(rt_.wall_clock_ms()); !s) {
+        // Not maintain(): retention runs on its own timer (log.retention.check.interval.ms).
+        if (Status s = p->log->roll_and_flush(rt_.wall_clock_ms()); !s) {
           rt_.error("log", p->key() + ": " + s.to_string());
         }
       }

@@ -77,9 +77,11 @@ class PartitionLog {
 
   // Syncs every unsynced segment and the directory; the recovery point becomes the log end.
   Status flush();
-  // Periodic work (call from the broker's tick): time-based roll, retention by time and size,
-  // time-based flush, and checkpointing an advanced recovery point.
+  // Periodic work: time-based roll, retention by time and size, time-based flush, and
+  // checkpointing an advanced recovery point (the broker's log.retention.check.interval.ms
+  // timer). roll_and_flush() is the same without retention, for the finer flush tick.
   Status maintain(int64_t now_ms);
+  Status roll_and_flush(int64_t now_ms);
   // Removes every batch whose last offset is ≥ end (replication truncation; a batch straddling
   // `end` goes entirely). The result is durable when this returns.
   Status truncate_to(Offset end);

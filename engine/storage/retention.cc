@@ -89,11 +89,17 @@ Status PartitionLog::delete_retained_segments(int64_t now_ms) {
 }
 
 Status PartitionLog::maintain(int64_t now_ms) {
+  STRATA_RETURN_IF_ERROR(roll_and_flush(now_ms));
+  STRATA_RETURN_IF_ERROR(delete_retained_segments(now_ms));
+  STRATA_ASSERT(log_start_ <= log_end_offset());
+  return Status::ok();
+}
+
+Status PartitionLog::roll_and_flush(int64_t now_ms) {
   STRATA_RETURN_IF_ERROR(usable());
   if (!active().empty() && now_ms - active().created_ms() >= config_.segment_ms) {
     STRATA_RETURN_IF_ERROR(roll(now_ms));
   }
-  STRATA_RETURN_IF_ERROR(delete_retained_segments(now_ms));
   if (now_ms - last_flush_ms_ >= config_.flush_interval_ms) {
     STRATA_RETURN_IF_ERROR(flush_at(now_ms));
   }

@@ -138,3 +138,20 @@ TEST_CASE("delete_records_before removes segments wholly below the new log start
   CHECK(f.read(Offset{40}).records.empty());
   CHECK(f.append(1).first_offset == Offset{40});
 }
+
+TEST_CASE("roll_and_flush rolls and flushes but leaves retention to maintain") {
+  LogFixture f;
+  f.config.segment_bytes = 1000;
+  f.config.retention_bytes = 3000;
+  f.config.flush_interval_ms = 1000;
+  f.open();
+  for (int i = 0; i < 100; ++i) f.append(2, 50);
+  size_t segments = f.log->segments().size();
+  f.rt.advance_ms(2000);
+  REQUIRE(f.log->roll_and_flush(f.rt.wall_clock_ms()).is_ok());
+  CHECK(f.log->segments().size() == segments);       // nothing deleted
+  CHECK(f.log->log_start_offset() == Offset{0});
+  CHECK(f.log->recovery_point() == Offset{200});      // but flushed
+  REQUIRE(f.log->maintain(f.rt.wall_clock_ms()).is_ok());
+  CHECK(f.log->log_start_offset() > Offset{0});       // retention ran
+}

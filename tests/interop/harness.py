@@ -258,6 +258,31 @@ def _s(x):
     return x.decode(errors="replace") if isinstance(x, bytes) else x
 
 
+def run_kafkajs(ctx, script, broker, timeout=90):
+    """Runs tests/interop/js/<script> against `broker` (skips without node or kafkajs). The
+    script prints `RESULT <json>` with a "failures" list; fails on any failure or a non-zero
+    exit, else returns the parsed result."""
+    import json
+    import shutil
+    js_dir = ctx.arg("js-dir")
+    node = shutil.which("node")
+    if node is None:
+        raise Skip("node is not installed")
+    if not os.path.isdir(os.path.join(js_dir, "node_modules", "kafkajs")):
+        raise Skip(f"kafkajs is not installed: run `npm install` in {js_dir} "
+                   "(scripts/test.sh does)")
+    r = ctx.run([node, os.path.join(js_dir, script), broker.bootstrap], timeout=timeout,
+                check=False)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
+    expect(lines, f"{script} printed no RESULT line (exit {r.returncode})\n"
+                  f"stdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    expect(not result["failures"], f"{script}: checks failed:\n  " +
+           "\n  ".join(result["failures"]) + f"\nstderr:\n{r.stderr[-2000:]}")
+    expect_eq(r.returncode, 0, f"{script} exit status")
+    return result
+
+
 def confluent_config(broker, **extra):
     """librdkafka settings shared by the confluent-kafka tests."""
     conf = {"bootstrap.servers": broker.bootstrap, "broker.address.family": "v4",

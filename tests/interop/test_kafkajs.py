@@ -6,33 +6,14 @@ compared; kafkajs's group consumer has its own test (test_kafkajs_groups.py).
 
 Needs `npm install` in tests/interop/js (scripts/test.sh does it); skipped without it."""
 
-import json
-import os
-import shutil
-
 import ck
 import harness
 from harness import expect, expect_eq
 
 
 def test(ctx):
-    js_dir = ctx.arg("js-dir")
-    node = shutil.which("node")
-    if node is None:
-        raise harness.Skip("node is not installed")
-    if not os.path.isdir(os.path.join(js_dir, "node_modules", "kafkajs")):
-        raise harness.Skip(f"kafkajs is not installed: run `npm install` in {js_dir} "
-                           "(scripts/test.sh does)")
     b = ctx.broker()
-    r = ctx.run([node, os.path.join(js_dir, "kafkajs_interop.js"), b.bootstrap], timeout=90,
-                check=False)
-    lines = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
-    expect(lines, f"kafkajs_interop.js printed no RESULT line (exit {r.returncode})\n"
-                  f"stdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}")
-    result = json.loads(lines[-1][len("RESULT "):])
-    expect(not result["failures"], "kafkajs checks failed:\n  " +
-           "\n  ".join(result["failures"]) + f"\nstderr:\n{r.stderr[-2000:]}")
-    expect_eq(r.returncode, 0, "kafkajs_interop.js exit status")
+    result = harness.run_kafkajs(ctx, "kafkajs_interop.js", b)
     sent = result["sent"]
     expect_eq(len(sent), 402, "records the kafkajs producer reported")
 

@@ -131,6 +131,9 @@ std::vector<ConsumerRecord> GroupConsumer::poll(size_t max_records) {
         rt_.schedule(milliseconds(config_.max_poll_interval_ms), [this] { on_poll_timeout(); });
     step();
   }
+  if (rebalance_noticed_ && state_ == MemberState::kStable) {
+    begin_rejoin("the group is rebalancing");
+  }
   return consumer_.poll(max_records);
 }
 
@@ -149,7 +152,9 @@ void GroupConsumer::on_poll_timeout() {
   ++stats_.poll_timeouts;
   rt_.warn("group", "member " + member_id_ + " of " + config_.group_id +
                         ": poll() not called within max.poll.interval.ms; leaving the group");
-  revoke(owned_);
+  // Lost, not revoked: the member is out of the group before the application can commit
+  // (Kafka calls onPartitionsLost on the next poll).
+  lose_partitions();
   send_leave([] {});
   reset_generation(!config_.group_instance_id.has_value());
   new_epoch();
@@ -297,12 +302,20 @@ void GroupConsumer::commit(CommitCallback cb) {
 }
 
 void GroupConsumer::commit(OffsetMap offsets, CommitCallback cb) {
-  auto later = [this](CommitCallback cb, Status s) {
+  auto later = [this, &offsets](CommitCallback cb, Status s) {
+    if (!s.is_ok() && commit_observer_) commit_observer_(offsets, generation_, s);
     rt_.schedule(Duration(0), [cb = std::move(cb), s] {
       if (cb) cb(s);
     });
   };
   if (offsets.empty()) return later(std::move(cb), Status::ok());
+  if (state_ == MemberState::kLeft) {
+    return later(std::move(cb),
+                 Status::invalid_argument(
+                     "COMMIT_FAILED: member left group " + config_.group_id +
+                     " after max.poll.interval.ms; the group has rebalanced and its partitions "
+                     "may belong to another member now"));
+  }
   for (const auto& [tp, offset] : offsets) {
     if (offset.value() < 0) {
       return later(std::move(cb), Status::invalid_argument("commit: offset " +
@@ -363,6 +376,7 @@ void GroupConsumer::on_commit(int32_t generation, OffsetMap offsets, CommitCallb
   } else {
     ++stats_.commit_failures;
   }
+  if (commit_observer_) commit_observer_(offsets, generation, result);
   bool current = generation == generation_ && state_ == MemberState::kStable;
   if (code != 0 && current) {
     if (handle_coordinator_error(code, "OffsetCommit")) {

@@ -6,8 +6,9 @@
 // v4 the MEMBER_ID_REQUIRED handshake) -> the leader fetches metadata for every member's
 // topics and runs the assignor the coordinator chose -> SyncGroup -> OffsetFetch for the new
 // partitions (committed offset, else auto.offset.reset) -> fetching. Heartbeats every
-// heartbeat.interval.ms while stable; REBALANCE_IN_PROGRESS on a heartbeat or commit starts a
-// rejoin. NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost connection to the coordinator
+// heartbeat.interval.ms while stable; REBALANCE_IN_PROGRESS on a commit starts a rejoin, on a
+// heartbeat it is noted and the next poll() rejoins (as Kafka's consumer does, so a slow
+// application loop delays the rebalance for everyone). NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost connection to the coordinator
 // mean a new FindCoordinator; UNKNOWN_MEMBER_ID (member id reset) and ILLEGAL_GENERATION
 // mean our partitions are lost and we rejoin.
 //
@@ -95,6 +96,11 @@ class GroupConsumer {
  public:
   using CommitCallback = std::function<void(const Status&)>;
   using ErrorCallback = std::function<void(const Status&)>;
+  // The outcome of every commit, whoever started it (auto-commit, commit(), close()), as
+  // librdkafka's offset_commit_cb: the offsets, the generation they were committed in, and
+  // ok or the error. Runs before the commit's own callback.
+  using CommitObserver =
+      std::function<void(const OffsetMap& offsets, int32_t generation, const Status& status)>;
 
   GroupConsumer(Runtime& rt, ClientOptions client, GroupConsumerConfig config);
   ~GroupConsumer();
@@ -106,11 +112,14 @@ class GroupConsumer {
   void set_rebalance_listener(RebalanceListener l) { listener_ = std::move(l); }
   // Fatal group errors, failed auto-commits and partition errors of the inner Consumer.
   void set_error_callback(ErrorCallback cb) { error_cb_ = std::move(cb); }
+  void set_commit_observer(CommitObserver o) { commit_observer_ = std::move(o); }
 
   // Up to `max_records` records of the partitions this member owns. Also tells the group
   // the application is alive (max.poll.interval.ms) and rejoins after a poll timeout.
   std::vector<ConsumerRecord> poll(size_t max_records);
-  // Commits the delivered positions of every owned partition, or the given offsets.
+  // Commits the delivered positions of every owned partition, or the given offsets. A member
+  // that left after max.poll.interval.ms fails the commit without sending it (Kafka's
+  // CommitFailedException): the group has rebalanced and the partitions may have moved.
   void commit(CommitCallback cb);
   void commit(OffsetMap offsets, CommitCallback cb);
   // Fails if `tp` is not owned (any more): rebalances come between the caller's calls.
@@ -180,6 +189,7 @@ class GroupConsumer {
   Consumer consumer_;
   RebalanceListener listener_;
   ErrorCallback error_cb_;
+  CommitObserver commit_observer_;
 
   MemberState state_ = MemberState::kUnsubscribed;
   std::vector<std::string> topics_;
@@ -194,6 +204,7 @@ class GroupConsumer {
   bool join_in_flight_ = false;
   bool preparing_ = false;  // eager: committing before revoking, join held back
   bool rejoin_needed_ = false;
+  bool rebalance_noticed_ = false;  // by a heartbeat; the next poll() rejoins
   // Leader: the members of the join, waiting for metadata of their topics.
   std::optional<std::vector<AssignorMember>> leader_members_;
 

@@ -126,6 +126,7 @@ void GroupConsumer::begin_rejoin(const std::string& why) {
   if (state_ != MemberState::kStable && state_ != MemberState::kLeft) return;
   rt_.info("group", "member " + member_id_ + " of " + config_.group_id + " rejoins: " + why);
   rejoin_needed_ = false;
+  rebalance_noticed_ = false;
   rt_.cancel(heartbeat_timer_);
   heartbeat_timer_ = TimerId(0);
   rt_.cancel(commit_timer_);
@@ -320,7 +321,13 @@ void GroupConsumer::on_heartbeat(uint64_t epoch, Result<proto::HeartbeatResponse
   int16_t code = r->error_code;
   if (code == 0) return schedule_heartbeat();
   if (handle_coordinator_error(code, "Heartbeat")) return;
-  if (is(code, ErrorCode::kRebalanceInProgress)) return begin_rejoin("the group is rebalancing");
+  if (is(code, ErrorCode::kRebalanceInProgress)) {
+    // As Kafka's consumer: the heartbeat only notices the rebalance; the member rejoins (an
+    // eager one revoking everything first) from the application's next poll(), which is why
+    // the rebalance timeout is max.poll.interval.ms. Heartbeats go on meanwhile.
+    rebalance_noticed_ = true;
+    return schedule_heartbeat();
+  }
   if (is(code, ErrorCode::kUnknownMemberId) || is(code, ErrorCode::kIllegalGeneration)) {
     rt_.info("group", "heartbeat: " + std::string(proto::error_name(code)));
     lose_partitions();

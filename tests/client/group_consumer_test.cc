@@ -324,6 +324,19 @@ TEST_CASE("a member that stops polling leaves the group and rejoins on its next 
   REQUIRE(pump(*f.rt, {&busy},
                [&] { return lazy.c->state() == MemberState::kLeft && settled({&busy}, 2); }));
   CHECK(lazy.c->stats().poll_timeouts == 1);
+  REQUIRE(lazy.lost.size() == 1);  // out of the group: lost, not revoked
+  CHECK(lazy.lost[0].size() == 1);
+  // The application comes back with a processed batch: its commit fails without being sent.
+  std::optional<Status> commit;
+  std::vector<std::string> observed;
+  lazy.c->set_commit_observer([&](const client::OffsetMap& offsets, int32_t, const Status& s) {
+    observed.push_back(std::to_string(offsets.size()) + " " + s.message().substr(0, 13));
+  });
+  lazy.c->commit({{TopicPartition{"slow", PartitionId(0)}, Offset(1)}},
+                 [&](const Status& s) { commit = s; });
+  REQUIRE(pump(*f.rt, {&busy}, [&] { return commit.has_value(); }));
+  CHECK(commit->message().rfind("COMMIT_FAILED: member left group", 0) == 0);
+  CHECK(observed == std::vector<std::string>{"1 COMMIT_FAILED"});
   REQUIRE(pump(*f.rt, {&lazy, &busy}, [&] { return settled({&lazy, &busy}, 2); }));
   close_member(*f.rt, lazy, {&busy});
   close_member(*f.rt, busy);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace strata::sim {
 
@@ -15,6 +18,12 @@ std::string_view op_type_name(OpType t) {
     case OpType::kSeek: return "seek";
     case OpType::kFinalRead: return "final_read";
     case OpType::kFinalBounds: return "final_bounds";
+    case OpType::kAssigned: return "assigned";
+    case OpType::kRevoked: return "revoked";
+    case OpType::kCommit: return "commit";
+    case OpType::kCommitError: return "commit_error";
+    case OpType::kCrash: return "crash";
+    case OpType::kFinalCommitted: return "final_committed";
   }
   return "?";
 }
@@ -27,6 +36,9 @@ std::string_view anomaly_name(AnomalyKind k) {
     case AnomalyKind::kInconsistentOffset: return "inconsistent_offset";
     case AnomalyKind::kUnreadable: return "unreadable";
     case AnomalyKind::kOffsetBackwards: return "offset_backwards";
+    case AnomalyKind::kDoubleOwner: return "double_owner";
+    case AnomalyKind::kCommitBackwards: return "commit_backwards";
+    case AnomalyKind::kCommitUndelivered: return "commit_undelivered";
   }
   return "?";
 }
@@ -105,7 +117,13 @@ Index build_index(const History& h, CheckResult& out) {
         break;
       }
       case OpType::kFinalBounds: ix.bounds[tp] = {op.offset, op.high_watermark}; break;
-      case OpType::kSeek: break;
+      case OpType::kSeek:
+      case OpType::kAssigned:
+      case OpType::kRevoked:
+      case OpType::kCommit:
+      case OpType::kCommitError:
+      case OpType::kCrash:
+      case OpType::kFinalCommitted: break;  // group operations: see GroupChecker
     }
   }
   return ix;
@@ -159,11 +177,20 @@ void check_offsets(const History& h, const Index& ix, Reporter& r) {
   }
   std::map<std::string, std::map<TopicPartition, int64_t>> last_poll;
   for (const OpRecord& op : h.records()) {
-    if (op.type != OpType::kSeek && op.type != OpType::kPoll) continue;
-    TopicPartition tp{std::string(h.name(op.topic)), op.partition};
+    // A new position: a seek, a change of ownership (the new owner starts from the committed
+    // offset), or a crash (positions are gone).
+    bool repositions = op.type == OpType::kSeek || op.type == OpType::kAssigned ||
+                       op.type == OpType::kRevoked;
+    if (op.type != OpType::kPoll && !repositions && op.type != OpType::kCrash) continue;
     std::string client(h.name(op.client));
-    if (op.type == OpType::kSeek) {
-      last_poll[client].erase(tp);
+    if (op.type == OpType::kCrash) {
+      last_poll.erase(client);
+      continue;
+    }
+    TopicPartition tp{std::string(h.name(op.topic)), op.partition};
+    if (repositions) {
+      auto c = last_poll.find(client);
+      if (c != last_poll.end()) c->second.erase(tp);
       continue;
     }
     std::string value = h.value_string(op.value);
@@ -201,16 +228,255 @@ void check_order(const Index& ix, Reporter& r) {
   }
 }
 
+
+// Consumer-group checks and statistics (double owner, commit backwards, commit undelivered,
+// GroupCheck). A first pass finds the groups and their members; a history without group
+// operations stops there. The second pass reads polls only for group members.
+class GroupChecker {
+ public:
+  GroupChecker(const History& h, Reporter& r, int64_t ownership_until_ns)
+      : h_(h), r_(r), until_ns_(ownership_until_ns) {}
+
+  // Returns false (and does nothing more) when the history has no group operation.
+  bool find_groups();
+  void run();
+  void finish(CheckResult& out);
+
+ private:
+  using Tp = std::pair<NameId, int32_t>;  // (topic, partition)
+  struct ValueHash {
+    size_t operator()(ValueId v) const {
+      return std::hash<uint64_t>{}((uint64_t(v.name) << 40) ^ uint64_t(v.seq));
+    }
+  };
+  struct Group {
+    NameId id = kNoName;
+    GroupCheck stats;
+    std::set<int32_t> generations;
+    std::unordered_set<ValueId, ValueHash> polled;  // by any member
+    int64_t unowned_now = 0;  // partitions in an open unowned stretch
+  };
+  // One partition as seen by one group.
+  struct GroupTp {
+    std::map<int32_t, std::vector<NameId>> owners_by_generation;  // from kAssigned
+    std::vector<NameId> owners;        // now
+    bool counting = false;             // since the first kAssigned
+    int64_t empty_since_ns = -1;       // start of the open unowned stretch, if any
+    int64_t unowned_ns = 0, max_unowned_ns = 0;
+    const OpRecord* best_commit = nullptr;  // highest accepted commit so far
+    int64_t final_committed = -1;
+    int64_t lowest_poll = INT64_MAX;  // by a member
+  };
+
+  Group& group(NameId id) { return groups_[id]; }
+  GroupTp& tp(NameId g, const OpRecord& op) { return tps_[{g, {op.topic, op.partition}}]; }
+  TopicPartition tp_name(const OpRecord& op) const {
+    return {std::string(h_.name(op.topic)), op.partition};
+  }
+  std::string who(const OpRecord& op) const {  // "c1 in generation 3 at t=120ms"
+    return std::string(h_.name(op.client)) + " in generation " +
+           std::to_string(op.generation()) + " at t=" + std::to_string(op.t_ns / 1000000) +
+           "ms";
+  }
+
+  void on_poll(const OpRecord& op);
+  void on_assigned(const OpRecord& op);
+  void on_revoked(const OpRecord& op);
+  void on_crash(const OpRecord& op);
+  void on_commit(const OpRecord& op);
+  void on_final_committed(const OpRecord& op);
+  void lose_owner(Group& g, GroupTp& t, NameId client, int64_t t_ns);
+  void end_stretch(Group& g, GroupTp& t, int64_t t_ns);
+  void check_undelivered(NameId g, const Tp& where, const GroupTp& t);
+
+  const History& h_;
+  Reporter& r_;
+  int64_t until_ns_;
+  std::map<NameId, Group> groups_;  // stable addresses: members_ points into it
+  std::unordered_map<NameId, Group*> members_;
+  std::set<Tp> group_tps_;                            // every partition a group touched
+  std::map<std::pair<NameId, Tp>, GroupTp> tps_;      // by (group, partition)
+  std::map<Tp, std::map<int64_t, ValueId>> final_;    // final reads of group_tps_
+};
+
+bool GroupChecker::find_groups() {
+  int64_t last_ns = 0;
+  for (const OpRecord& op : h_.records()) {
+    last_ns = std::max(last_ns, op.t_ns);
+    if (!is_group_op(op.type)) continue;
+    Group& g = group(op.group());
+    g.id = op.group();
+    group_tps_.insert({op.topic, op.partition});
+    if (op.type == OpType::kAssigned) members_.emplace(op.client, &g);  // one group each
+  }
+  if (until_ns_ < 0) until_ns_ = last_ns;
+  return !groups_.empty();
+}
+
+void GroupChecker::run() {
+  for (const OpRecord& op : h_.records()) {
+    switch (op.type) {
+      case OpType::kPoll: on_poll(op); break;
+      case OpType::kAssigned: on_assigned(op); break;
+      case OpType::kRevoked: on_revoked(op); break;
+      case OpType::kCrash: on_crash(op); break;
+      case OpType::kCommit: on_commit(op); break;
+      case OpType::kCommitError: ++group(op.group()).stats.commit_failures; break;
+      case OpType::kFinalCommitted: on_final_committed(op); break;
+      case OpType::kFinalRead:
+        if (group_tps_.count({op.topic, op.partition})) {
+          final_[{op.topic, op.partition}][op.offset] = op.value;
+        }
+        break;
+      default: break;
+    }
+  }
+}
+
+void GroupChecker::on_poll(const OpRecord& op) {
+  auto m = members_.find(op.client);
+  if (m == members_.end()) return;  // not a group member
+  Group& g = *m->second;
+  if (!op.value.empty() && !g.polled.insert(op.value).second) ++g.stats.redelivered;
+  GroupTp& t = tp(g.id, op);
+  t.lowest_poll = std::min(t.lowest_poll, op.offset);
+}
+
+void GroupChecker::on_assigned(const OpRecord& op) {
+  Group& g = group(op.group());
+  g.generations.insert(op.generation());
+  g.stats.last_generation = std::max(g.stats.last_generation, op.generation());
+  GroupTp& t = tp(op.group(), op);
+  std::vector<NameId>& same_gen = t.owners_by_generation[op.generation()];
+  if (std::find(same_gen.begin(), same_gen.end(), op.client) == same_gen.end()) {
+    if (!same_gen.empty()) {
+      r_.add(AnomalyKind::kDoubleOwner, tp_name(op), -1, "",
+             std::string(h_.name(same_gen.front())) + " and " +
+                 std::string(h_.name(op.client)) + " both own it in generation " +
+                 std::to_string(op.generation()) + " of group " +
+                 std::string(h_.name(op.group())));
+    }
+    same_gen.push_back(op.client);
+  }
+  if (!t.counting) {
+    t.counting = true;
+  } else if (t.owners.empty()) {
+    end_stretch(g, t, op.t_ns);
+  }
+  if (std::find(t.owners.begin(), t.owners.end(), op.client) == t.owners.end()) {
+    t.owners.push_back(op.client);
+  }
+}
+
+void GroupChecker::on_revoked(const OpRecord& op) {
+  auto it = tps_.find({op.group(), {op.topic, op.partition}});
+  if (it != tps_.end()) lose_owner(group(op.group()), it->second, op.client, op.t_ns);
+}
+
+void GroupChecker::on_crash(const OpRecord& op) {
+  for (auto& [key, t] : tps_) lose_owner(group(key.first), t, op.client, op.t_ns);
+}
+
+void GroupChecker::lose_owner(Group& g, GroupTp& t, NameId client, int64_t t_ns) {
+  auto it = std::find(t.owners.begin(), t.owners.end(), client);
+  if (it == t.owners.end()) return;
+  t.owners.erase(it);
+  if (!t.owners.empty() || !t.counting) return;
+  t.empty_since_ns = t_ns;
+  ++g.unowned_now;
+  if (t_ns < until_ns_) {
+    g.stats.max_unowned_partitions = std::max(g.stats.max_unowned_partitions, g.unowned_now);
+  }
+}
+
+// Closes the open unowned stretch at `t_ns`, counting only what lies before until_ns_.
+void GroupChecker::end_stretch(Group& g, GroupTp& t, int64_t t_ns) {
+  --g.unowned_now;
+  int64_t len = std::min(t_ns, until_ns_) - t.empty_since_ns;
+  t.empty_since_ns = -1;
+  if (len <= 0) return;
+  t.unowned_ns += len;
+  t.max_unowned_ns = std::max(t.max_unowned_ns, len);
+}
+
+void GroupChecker::on_commit(const OpRecord& op) {
+  ++group(op.group()).stats.commits;
+  GroupTp& t = tp(op.group(), op);
+  if (t.best_commit != nullptr && op.offset < t.best_commit->offset) {
+    r_.add(AnomalyKind::kCommitBackwards, tp_name(op), op.offset, "",
+           "group " + std::string(h_.name(op.group())) + ": " + who(op) + " committed " +
+               std::to_string(op.offset) + " after " + who(*t.best_commit) + " committed " +
+               std::to_string(t.best_commit->offset));
+  }
+  if (t.best_commit == nullptr || op.offset > t.best_commit->offset) t.best_commit = &op;
+}
+
+void GroupChecker::on_final_committed(const OpRecord& op) {
+  GroupTp& t = tp(op.group(), op);
+  t.final_committed = std::max(t.final_committed, op.offset);
+  if (t.best_commit != nullptr && op.offset < t.best_commit->offset) {
+    r_.add(AnomalyKind::kCommitBackwards, tp_name(op), op.offset, "",
+           "group " + std::string(h_.name(op.group())) + ": the final committed offset " +
+               std::to_string(op.offset) + " is below the commit of " +
+               std::to_string(t.best_commit->offset) + " by " + who(*t.best_commit));
+  }
+}
+
+// Records of the final log in [lowest polled, committed) that no member polled.
+void GroupChecker::check_undelivered(NameId g, const Tp& where, const GroupTp& t) {
+  int64_t committed = std::max(t.final_committed, t.best_commit ? t.best_commit->offset : -1);
+  auto log = final_.find(where);
+  if (t.lowest_poll == INT64_MAX || log == final_.end()) return;
+  const Group& members = groups_.at(g);
+  TopicPartition name{std::string(h_.name(where.first)), where.second};
+  for (auto it = log->second.lower_bound(t.lowest_poll);
+       it != log->second.end() && it->first < committed; ++it) {
+    if (members.polled.count(it->second)) continue;
+    r_.add(AnomalyKind::kCommitUndelivered, name, it->first, h_.value_string(it->second),
+           "group " + std::string(h_.name(g)) + " committed " + std::to_string(committed) +
+               " but no member polled offset " + std::to_string(it->first));
+  }
+}
+
+void GroupChecker::finish(CheckResult& out) {
+  for (auto& [key, t] : tps_) {
+    Group& g = groups_.at(key.first);
+    if (t.counting && t.owners.empty()) end_stretch(g, t, until_ns_);
+    check_undelivered(key.first, key.second, t);
+    GroupCheck& s = g.stats;
+    if (t.counting) {
+      s.unowned_ms_by_partition[{std::string(h_.name(key.second.first)), key.second.second}] =
+          t.unowned_ns / 1000000;
+    }
+    s.unowned_ms += t.unowned_ns;  // in ns until the conversion below
+    s.max_unowned_ms = std::max(s.max_unowned_ms, t.max_unowned_ns);
+  }
+  for (auto& [id, g] : groups_) {
+    g.stats.generations = int64_t(g.generations.size());
+    g.stats.unowned_ms /= 1000000;
+    g.stats.max_unowned_ms /= 1000000;
+    out.redelivered += g.stats.redelivered;
+    out.commits += g.stats.commits;
+    out.commit_failures += g.stats.commit_failures;
+    out.groups[std::string(h_.name(id))] = g.stats;
+  }
+}
+
 }  // namespace
 
-CheckResult check_history(const History& history, size_t max_reported) {
+CheckResult check_history(const History& history, const CheckOptions& options) {
   CheckResult out;
   Index ix = build_index(history, out);
-  Reporter r(out, max_reported);
+  Reporter r(out, options.max_reported);
   check_lost_and_unreadable(history, ix, r);
   check_duplicates(ix, r);
   check_offsets(history, ix, r);
   check_order(ix, r);
+  GroupChecker groups(history, r, options.ownership_until_ns);
+  if (groups.find_groups()) {
+    groups.run();
+    groups.finish(out);
+  }
   return out;
 }
 

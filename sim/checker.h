@@ -12,20 +12,55 @@
 //  - unreadable: acknowledged, still in the final log, yet never returned to a consumer whose
 //    polls on that partition went past its offset (a skipped record);
 //  - offset backwards: a consumer's successive polls on a partition went backwards without a
-//    seek in between.
+//    seek in between (an assignment, a revocation or a crash of the consumer also resets it);
+// and for consumer groups (a client is a member of the group it was ever assigned in):
+//  - double owner: two members of a group own one partition in the same generation;
+//  - commit backwards: an accepted commit of a group and partition lower than an earlier
+//    accepted one, or a final committed offset lower than one (the broker lost a commit);
+//  - commit undelivered: a record of the final log at offset o, L ≤ o < C, that no member of
+//    the group ever polled, where C is the group's committed offset (highest accepted commit
+//    or final committed) and L the lowest offset members polled on the partition: the group
+//    moved past a record it never processed (at-least-once broken).
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "sim/history.h"
 
 namespace strata::sim {
 
+// What one consumer group went through (statistics, not anomalies).
+struct GroupCheck {
+  int64_t generations = 0;       // distinct generations in which a member was assigned
+  int32_t last_generation = -1;  // the highest of them
+  int64_t commits = 0;           // accepted commits
+  int64_t commit_failures = 0;
+  int64_t redelivered = 0;  // polls by a member of a record a member had already polled
+  // Time partitions spent without an owner, from each partition's first assignment in the
+  // group until CheckOptions::ownership_until_ns: summed over partitions, and the longest
+  // single stretch of one partition.
+  int64_t unowned_ms = 0;
+  int64_t max_unowned_ms = 0;
+  // The most partitions without an owner at one instant (an eager rebalance: all of them).
+  int64_t max_unowned_partitions = 0;
+  std::map<std::pair<std::string, int32_t>, int64_t> unowned_ms_by_partition;
+};
+
+struct CheckOptions {
+  size_t max_reported = 20;  // anomalies listed per kind (all are counted)
+  // Where partition ownership stops being measured; -1: the time of the last operation.
+  int64_t ownership_until_ns = -1;
+};
+
 struct CheckResult {
   std::vector<Anomaly> anomalies;  // at most `max_reported` of each kind
   std::map<AnomalyKind, int64_t> counts;  // all of them
   int64_t sent = 0, acked = 0, failed = 0, polled = 0;
+  std::map<std::string, GroupCheck> groups;  // by group id; empty without group operations
+  int64_t redelivered = 0, commits = 0, commit_failures = 0;  // sums over `groups`
 
   int64_t count(AnomalyKind k) const {
     auto it = counts.find(k);
@@ -33,6 +68,9 @@ struct CheckResult {
   }
 };
 
-CheckResult check_history(const History& history, size_t max_reported = 20);
+CheckResult check_history(const History& history, const CheckOptions& options);
+inline CheckResult check_history(const History& history, size_t max_reported = 20) {
+  return check_history(history, CheckOptions{.max_reported = max_reported});
+}
 
 }  // namespace strata::sim

@@ -68,10 +68,15 @@ void History::add(const Op& op) {
   r.topic = intern(op.topic);
   r.partition = op.partition;
   r.offset = op.offset;
-  r.key = intern(op.key);
   r.value = value_id(op.value_id);
   r.error = intern(op.error);
-  r.high_watermark = op.high_watermark;
+  if (is_group_op(op.type)) {
+    r.key = intern(op.group);
+    r.high_watermark = op.generation;
+  } else {
+    r.key = intern(op.key);
+    r.high_watermark = op.high_watermark;
+  }
   add(r);
 }
 
@@ -84,10 +89,15 @@ Op History::op(size_t i) const {
   op.topic = name(r.topic);
   op.partition = r.partition;
   op.offset = r.offset;
-  op.key = name(r.key);
   op.value_id = value_string(r.value);
   op.error = name(r.error);
-  op.high_watermark = r.high_watermark;
+  if (is_group_op(r.type)) {
+    op.group = name(r.key);
+    op.generation = int32_t(r.high_watermark);
+  } else {
+    op.key = name(r.key);
+    op.high_watermark = r.high_watermark;
+  }
   return op;
 }
 

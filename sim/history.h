@@ -30,7 +30,22 @@ enum class OpType : uint8_t {
   kSeek,       // a consumer moved its position to `offset` (reset, seek, out-of-range)
   kFinalRead,  // after the run: the record at `offset` in a full read of the partition
   kFinalBounds,  // after the run: the partition's log start (`offset`) and high watermark
+  // Consumer groups. `group` names the group, `generation` the generation the member was in.
+  kAssigned,     // a member owns the partition in this generation (sent at every sync, so a
+                 // partition kept through a cooperative rebalance appears once per generation)
+  kRevoked,      // the member stopped owning it; `error` says how: "revoked" or "lost"
+  kCommit,       // the coordinator accepted a commit of `offset` (the next record to read)
+  kCommitError,  // a commit of `offset` failed; `error` is Kafka's error name (or the client's)
+  kCrash,        // the client's process died: it owns nothing and its positions are gone
+  kFinalCommitted,  // after the run: the group's committed `offset` for the partition
 };
+
+// The group operations above: their `group` and `generation` share storage with `key` and
+// `high_watermark`, which they do not use.
+constexpr bool is_group_op(OpType t) {
+  return t == OpType::kAssigned || t == OpType::kRevoked || t == OpType::kCommit ||
+         t == OpType::kCommitError || t == OpType::kFinalCommitted;
+}
 
 std::string_view op_type_name(OpType t);
 
@@ -46,6 +61,8 @@ struct Op {
   std::string value_id;  // the unique prefix of the value ("p1:42"), not the padding
   std::string error;
   int64_t high_watermark = -1;  // kFinalBounds only
+  std::string group;            // group operations only (is_group_op)
+  int32_t generation = -1;      // group operations only; -1 when not in a generation
 };
 
 // Index into a History's name table; 0 is the empty string.
@@ -63,7 +80,8 @@ struct ValueId {
   friend auto operator<=>(const ValueId&, const ValueId&) = default;  // not the string order
 };
 
-// One operation as stored: fields as in Op, strings interned.
+// One operation as stored: fields as in Op, strings interned. A group operation keeps its
+// group in `key` and its generation in `high_watermark` (use group()/generation()).
 struct OpRecord {
   int64_t t_ns = 0;
   int64_t offset = -1;
@@ -75,6 +93,9 @@ struct OpRecord {
   NameId key = kNoName;
   NameId error = kNoName;
   OpType type = OpType::kSend;
+
+  NameId group() const { return is_group_op(type) ? key : kNoName; }
+  int32_t generation() const { return is_group_op(type) ? int32_t(high_watermark) : -1; }
 };
 
 class History {
@@ -123,6 +144,12 @@ enum class AnomalyKind : uint8_t {
   kUnreadable,         // acknowledged at an offset below the final high watermark that no
                        // consumer and no final read ever returned
   kOffsetBackwards,    // a consumer's polls went backwards without a seek
+  // Consumer groups.
+  kDoubleOwner,        // two members of a group own one partition in the same generation
+  kCommitBackwards,    // an accepted commit (or the final committed offset) below an earlier
+                       // accepted commit of the same group and partition
+  kCommitUndelivered,  // below the group's committed offset, yet no member ever polled it
+                       // (at-least-once broken)
 };
 
 std::string_view anomaly_name(AnomalyKind k);

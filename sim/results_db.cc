@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS operations (
   value_id TEXT,
   error TEXT,
   high_watermark INTEGER,
+  group_id TEXT,
+  generation INTEGER,
   PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS anomalies (
   run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -199,7 +201,8 @@ Status insert_operations(Writer& w, int64_t run_id, const History& history) {
   Stmt s;
   STRATA_RETURN_IF_ERROR(w.prepare(s,
       "INSERT INTO operations (run_id, seq, t_ns, type, client, topic, partition, offset, "
-      "key, value_id, error, high_watermark) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+      "key, value_id, error, high_watermark, group_id, generation) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   int64_t seq = 0;
   for (const OpRecord& op : history.records()) {
     s.bind(1, run_id);
@@ -210,10 +213,15 @@ Status insert_operations(Writer& w, int64_t run_id, const History& history) {
     s.bind(6, history.name(op.topic));
     s.bind_known(7, op.partition);
     s.bind_known(8, op.offset);
-    if (op.key != kNoName) s.bind(9, history.name(op.key));
     if (!op.value.empty()) s.bind(10, std::string_view(history.value_string(op.value)));
     if (op.error != kNoName) s.bind(11, history.name(op.error));
-    s.bind_known(12, op.high_watermark);
+    if (is_group_op(op.type)) {
+      s.bind(13, history.name(op.group()));
+      s.bind_known(14, op.generation());
+    } else {
+      if (op.key != kNoName) s.bind(9, history.name(op.key));
+      s.bind_known(12, op.high_watermark);
+    }
     STRATA_RETURN_IF_ERROR(w.step(s, "insert operation"));
   }
   return Status::ok();

@@ -9,6 +9,8 @@
 #include "engine/base/assert.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/config.h"
+#include "engine/client/admin.h"
+#include "sim/group_workload.h"
 #include "sim/invariants.h"
 
 namespace strata::sim {
@@ -40,6 +42,9 @@ class ScenarioRun {
   void revert(const Fault& f);
   void crash_broker(bool machine, bool tear);
   void restart_broker();
+  void start_client(const std::string& id);
+  void crash_client(const std::string& id);
+  void restart_client(const std::string& id);
   void set_link(const std::string& a, const std::string& b, bool one_way, const LinkParams& p);
   void nemesis_tick();
   Fault nemesis_fault();
@@ -48,6 +53,7 @@ class ScenarioRun {
   void sample();
   void final_phase();
   Status final_reads();
+  Status final_committed(const std::string& group);
   void measure(RunOutcome& out);
   void evaluate(RunOutcome& out);
   void trace(const std::string& line) { world_.trace(line); }
@@ -77,6 +83,12 @@ class ScenarioRun {
   std::unique_ptr<History> history_ = std::make_unique<History>();
   std::vector<std::unique_ptr<ProducerWorkload>> producers_;
   std::vector<std::unique_ptr<ConsumerWorkload>> consumers_;
+  std::vector<std::unique_ptr<GroupMemberWorkload>> members_;  // by consumer index
+  std::map<std::string, int64_t> next_seq_;  // producer → first sequence after a restart
+  std::vector<std::string> groups_;          // the groups of the workload, sorted
+  // A group member's polls move its group's position (lag is per group, as Kafka's).
+  std::map<std::string, std::string> position_owner_;  // client → group or itself
+  uint64_t members_expired_ = 0;  // over every broker incarnation
   std::vector<Endpoint> bootstrap_{{kBrokerName, kBrokerPort}};
   std::vector<std::string> topic_names_;
   std::vector<TraceLine> trace_;
@@ -98,13 +110,29 @@ Status ScenarioRun::setup() {
   }
   std::vector<std::string> names = {kBrokerName};
   for (const auto& p : s_.producers) names.push_back(p.id);
-  for (const auto& c : s_.consumers) names.push_back(c.id);
+  for (const auto& c : s_.consumers) {
+    names.push_back(c.id);
+    position_owner_[c.id] = c.is_group_member() ? c.group : c.id;
+    if (c.is_group_member()) groups_.push_back(c.group);
+  }
+  std::sort(groups_.begin(), groups_.end());
+  groups_.erase(std::unique(groups_.begin(), groups_.end()), groups_.end());
   names.push_back(kCheckerName);
   for (size_t i = 0; i < names.size(); ++i) {
     nodes_.push_back(std::make_unique<SimNode>(world_, net_, int(i), names[i]));
     STRATA_ASSERT(net_.add_host(nodes_.back().get()) == int(i));
   }
   net_.set_default_params(s_.network);
+  // Group scenarios: the coordinator's and the members' [group] log lines go into the trace
+  // (generations, expired members, poll timeouts), which is how a reader follows a rebalance.
+  if (!groups_.empty()) {
+    for (auto& n : nodes_) {
+      n->set_log_sink([this](std::string_view line) {
+        if (line.find(" [group] ") == std::string_view::npos) return;
+        trace(std::string(line.substr(line.find(' ') + 1)));
+      });
+    }
+  }
   auto load = broker::load_broker_config(s_.broker_config, s_.path);
   if (!load) return load.status();
   config_ = load->config;
@@ -146,12 +174,11 @@ Status ScenarioRun::start_broker() {
 void ScenarioRun::schedule_workloads() {
   producers_.resize(s_.producers.size());
   consumers_.resize(s_.consumers.size());
+  members_.resize(s_.consumers.size());
   for (size_t i = 0; i < s_.producers.size(); ++i) {
     const ProducerSpec& spec = s_.producers[i];
-    world_.schedule_at(MonoTime{spec.start.count()}, [this, i, &spec] {
-      producers_[i] = std::make_unique<ProducerWorkload>(node(spec.id), *history_, spec,
-                                                         bootstrap_);
-      producers_[i]->start();
+    world_.schedule_at(MonoTime{spec.start.count()}, [this, &spec] {
+      start_client(spec.id);
       trace("workload start " + spec.id);
     });
     Duration stop = std::min(spec.stop.value_or(s_.duration), s_.duration);
@@ -162,19 +189,83 @@ void ScenarioRun::schedule_workloads() {
   }
   for (size_t i = 0; i < s_.consumers.size(); ++i) {
     const ConsumerSpec& spec = s_.consumers[i];
-    world_.schedule_at(MonoTime{spec.start.count()}, [this, i, &spec] {
-      consumers_[i] = std::make_unique<ConsumerWorkload>(node(spec.id), *history_, spec,
-                                                         bootstrap_, partitions_of(spec.topic));
-      consumers_[i]->start();
+    world_.schedule_at(MonoTime{spec.start.count()}, [this, &spec] {
+      start_client(spec.id);
       trace("workload start " + spec.id);
     });
     if (spec.stop) {
       world_.schedule_at(MonoTime{spec.stop->count()}, [this, i, &spec] {
         if (consumers_[i]) consumers_[i]->stop();
+        if (members_[i]) members_[i]->stop();
         trace("workload stop " + spec.id);
       });
     }
   }
+}
+
+// Creates and starts the workload of client `id` on its node (at its start, or again after
+// a crash_client with a duration).
+void ScenarioRun::start_client(const std::string& id) {
+  for (size_t i = 0; i < s_.producers.size(); ++i) {
+    const ProducerSpec& spec = s_.producers[i];
+    if (spec.id != id) continue;
+    producers_[i] = std::make_unique<ProducerWorkload>(node(id), *history_, spec, bootstrap_,
+                                                       next_seq_[id]);
+    producers_[i]->start();
+    return;
+  }
+  for (size_t i = 0; i < s_.consumers.size(); ++i) {
+    const ConsumerSpec& spec = s_.consumers[i];
+    if (spec.id != id) continue;
+    if (spec.is_group_member()) {
+      members_[i] = std::make_unique<GroupMemberWorkload>(node(id), *history_, spec, bootstrap_);
+      members_[i]->start();
+    } else {
+      consumers_[i] = std::make_unique<ConsumerWorkload>(node(id), *history_, spec, bootstrap_,
+                                                         partitions_of(spec.topic));
+      consumers_[i]->start();
+    }
+    return;
+  }
+  STRATA_ASSERT(false, "the parser checks client names");
+}
+
+// The client's process dies: no close, no LeaveGroup, no commit; records in flight have an
+// unknown outcome. The history gets a kCrash so the checker forgets its positions.
+void ScenarioRun::crash_client(const std::string& id) {
+  SimNode& n = node(id);
+  if (!n.up()) {
+    trace("crash_client skipped: " + id + " is down");
+    return;
+  }
+  trace("crash_client " + id);
+  OpRecord op;
+  op.t_ns = world_.now().ns;
+  op.type = OpType::kCrash;
+  op.client = history_->intern(id);
+  history_->add(op);
+  for (size_t i = 0; i < s_.producers.size(); ++i) {
+    if (s_.producers[i].id != id || !producers_[i]) continue;
+    next_seq_[id] = producers_[i]->sent();
+    producers_[i].reset();
+  }
+  for (size_t i = 0; i < s_.consumers.size(); ++i) {
+    if (s_.consumers[i].id != id) continue;
+    consumers_[i].reset();
+    members_[i].reset();
+  }
+  n.crash(false, true);
+}
+
+void ScenarioRun::restart_client(const std::string& id) {
+  SimNode& n = node(id);
+  if (n.up()) {
+    trace("restart_client skipped: " + id + " is up");
+    return;
+  }
+  n.restart();
+  start_client(id);
+  trace("restart_client " + id);
 }
 
 void ScenarioRun::crash_broker(bool machine, bool tear) {
@@ -185,6 +276,7 @@ void ScenarioRun::crash_broker(bool machine, bool tear) {
   }
   trace(std::string("crash_broker broker-0 mode=") + (machine ? "machine" : "process") +
         (tear ? " tear" : ""));
+  if (broker_) members_expired_ += broker_->groups().stats().members_expired;
   n.crash(tear, machine);
   broker_.reset();
 }
@@ -258,6 +350,12 @@ void ScenarioRun::apply(const Fault& f) {
     case FaultAction::kClockSkew: target->set_clock_skew_ms(f.skew_ms); break;
     case FaultAction::kResetConnections: net_.reset_connections(host(f.target), host(f.peer));
       break;
+    case FaultAction::kCrashClient: crash_client(f.target); break;
+    case FaultAction::kStall:
+      for (size_t i = 0; i < s_.consumers.size(); ++i) {
+        if (s_.consumers[i].id == f.target && members_[i]) members_[i]->stall(*f.duration);
+      }
+      break;
   }
 }
 
@@ -275,6 +373,8 @@ void ScenarioRun::revert(const Fault& f) {
     case FaultAction::kLinkLoss: set_link(f.link_from, f.link_to, f.one_way, s_.network); break;
     case FaultAction::kSlowDisk: node(f.target).set_disk_latency(DiskLatency{}); break;
     case FaultAction::kClockSkew: node(f.target).set_clock_skew_ms(0); break;
+    case FaultAction::kCrashClient: restart_client(f.target); break;
+    case FaultAction::kStall: break;  // the member's loop resumes by itself
     default: STRATA_ASSERT(false, "the parser rejects a duration on this action");
   }
 }
@@ -338,8 +438,10 @@ void ScenarioRun::scan_history() {
     if (op.type == OpType::kSend) ++sent_[std::string(h.name(op.client))];
     if (op.type == OpType::kAck) ++acked_[std::string(h.name(op.client))];
     if (op.type != OpType::kPoll && op.type != OpType::kSeek) continue;
-    std::tuple<std::string, std::string, int32_t> where{h.name(op.client), h.name(op.topic),
-                                                        op.partition};
+    std::string client(h.name(op.client));
+    auto owner = position_owner_.find(client);
+    std::tuple<std::string, std::string, int32_t> where{
+        owner == position_owner_.end() ? client : owner->second, h.name(op.topic), op.partition};
     position_[where] = op.type == OpType::kPoll ? op.offset + 1 : op.offset;
   }
 }
@@ -349,9 +451,18 @@ void ScenarioRun::scan_history() {
 int64_t ScenarioRun::total_lag() {
   if (!broker_ || !node(kBrokerName).up()) return 0;
   int64_t lag = 0;
+  std::set<std::string> groups_seen;
   for (size_t i = 0; i < s_.consumers.size(); ++i) {
-    if (!consumers_[i]) continue;
     const ConsumerSpec& c = s_.consumers[i];
+    // A group's lag counts once, while any of its members runs.
+    if (c.is_group_member() ? !members_[i] || !groups_seen.insert(c.group).second
+                            : !consumers_[i]) {
+      continue;
+    }
+    const std::string& owner = c.is_group_member() ? c.group : c.id;
+    bool from_beginning =
+        c.is_group_member() ? c.config.auto_offset_reset != client::OffsetReset::kLatest
+                            : c.from_beginning;
     for (int32_t p = 0; p < partitions_of(c.topic); ++p) {
       if (!c.partitions.empty() &&
           std::find(c.partitions.begin(), c.partitions.end(), p) == c.partitions.end()) {
@@ -361,8 +472,8 @@ int64_t ScenarioRun::total_lag() {
       if (!r) continue;
       int64_t hw = r->high_watermark().value();
       int64_t start = r->log->log_start_offset().value();
-      auto it = position_.find({c.id, c.topic, p});
-      int64_t pos = it == position_.end() ? (c.from_beginning ? start : hw) : it->second;
+      auto it = position_.find({owner, c.topic, p});
+      int64_t pos = it == position_.end() ? (from_beginning ? start : hw) : it->second;
       lag += std::max<int64_t>(0, hw - std::max(pos, start));
     }
   }
@@ -394,6 +505,13 @@ void ScenarioRun::sample() {
       metrics_.push_back({t, "producer_acked", "producer=" + p.id, double(acked_[p.id])});
     }
     metrics_.push_back({t, "consumer_lag", "consumer=all", double(lag)});
+    for (const auto& g : groups_) {
+      const group::Group* grp = broker_ ? broker_->groups().find(g) : nullptr;
+      metrics_.push_back({t, "group_generation", "group=" + g,
+                          grp ? double(grp->generation) : 0.0});
+      metrics_.push_back({t, "group_members", "group=" + g,
+                          grp ? double(grp->members.size()) : 0.0});
+    }
   }
   world_.schedule(opt_.sample_interval, [this] { sample(); });
 }
@@ -425,6 +543,9 @@ void ScenarioRun::final_phase() {
   for (auto& c : consumers_) {
     if (c) c->stop();
   }
+  for (auto& m : members_) {
+    if (m) m->stop();
+  }
   trace("final phase: done, lag " + std::to_string(final_lag_));
 }
 
@@ -433,6 +554,38 @@ Status ScenarioRun::final_reads() {
   for (const auto& topic : topic_names_) {
     STRATA_RETURN_IF_ERROR(final_read(world_, node(kCheckerName), *history_, topic,
                                       partitions_of(topic), bootstrap_, std::chrono::seconds(30)));
+  }
+  for (const auto& g : groups_) STRATA_RETURN_IF_ERROR(final_committed(g));
+  return Status::ok();
+}
+
+// After the run: the group's committed offsets as the coordinator has them (kFinalCommitted),
+// so that the checker sees a commit the broker lost.
+Status ScenarioRun::final_committed(const std::string& group) {
+  client::ClientOptions options;
+  options.bootstrap_servers = bootstrap_;
+  options.client_id = "final-committed";
+  client::Admin admin(node(kCheckerName), options);
+  std::optional<Result<std::vector<client::CommittedOffset>>> got;
+  admin.list_group_offsets(group, std::nullopt, [&](auto r) { got = std::move(r); });
+  MonoTime limit = world_.now() + std::chrono::seconds(30);
+  while (!got && world_.now() < limit && world_.step()) {
+  }
+  if (!got) return Status::timed_out("reading the committed offsets of group " + group);
+  if (!*got) return got->status();
+  NameId client = history_->intern("final");
+  NameId group_name = history_->intern(group);
+  for (const client::CommittedOffset& c : **got) {
+    if (c.error_code != 0 || c.offset < 0) continue;
+    OpRecord op;
+    op.t_ns = world_.now().ns;
+    op.type = OpType::kFinalCommitted;
+    op.client = client;
+    op.topic = history_->intern(c.tp.topic);
+    op.partition = c.tp.partition.value();
+    op.offset = c.offset;
+    op.key = group_name;  // group()
+    history_->add(op);
   }
   return Status::ok();
 }
@@ -450,7 +603,8 @@ void ScenarioRun::measure(RunOutcome& out) {
   int64_t total = 0;
   for (auto k : {AnomalyKind::kLostWrite, AnomalyKind::kDuplicate, AnomalyKind::kReorder,
                  AnomalyKind::kInconsistentOffset, AnomalyKind::kUnreadable,
-                 AnomalyKind::kOffsetBackwards}) {
+                 AnomalyKind::kOffsetBackwards, AnomalyKind::kDoubleOwner,
+                 AnomalyKind::kCommitBackwards, AnomalyKind::kCommitUndelivered}) {
     m[std::string(anomaly_name(k))] = double(c.count(k));
     total += c.count(k);
   }
@@ -485,6 +639,22 @@ void ScenarioRun::measure(RunOutcome& out) {
   m["invariant_violations"] = double(invariants_.violation_count());
   m["max_consumer_lag"] = double(max_lag_);
   m["final_consumer_lag"] = double(final_lag_);
+  m["redelivered"] = double(c.redelivered);
+  m["commits"] = double(c.commits);
+  m["commit_failures"] = double(c.commit_failures);
+  double generations = 0, unowned = 0, max_unowned = 0, max_unowned_partitions = 0;
+  for (const auto& [g, stats] : c.groups) {
+    generations += double(stats.generations);
+    unowned += double(stats.unowned_ms);
+    max_unowned = std::max(max_unowned, double(stats.max_unowned_ms));
+    max_unowned_partitions =
+        std::max(max_unowned_partitions, double(stats.max_unowned_partitions));
+  }
+  m["generations"] = generations;
+  m["unowned_ms"] = unowned;
+  m["max_unowned_ms"] = max_unowned;
+  m["max_unowned_partitions"] = max_unowned_partitions;
+  m["members_expired"] = double(members_expired_);
 }
 
 bool compare(double got, const std::string& op, double want) {
@@ -546,7 +716,10 @@ Result<RunOutcome> ScenarioRun::run() {
   RunOutcome out;
   Status read = final_reads();
   if (!read) trace("final read failed: " + read.message());
-  out.check = std::make_unique<CheckResult>(check_history(*history_));
+  if (broker_) members_expired_ += broker_->groups().stats().members_expired;
+  CheckOptions check;
+  check.ownership_until_ns = s_.duration.count();
+  out.check = std::make_unique<CheckResult>(check_history(*history_, check));
   measure(out);
   evaluate(out);
   if (!read) {
@@ -572,6 +745,7 @@ Result<RunOutcome> ScenarioRun::run() {
   // Workloads hold references into the world; drop them before it goes.
   producers_.clear();
   consumers_.clear();
+  members_.clear();
   broker_.reset();
   out.history = std::move(history_);
   r.history = out.history.get();

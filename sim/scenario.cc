@@ -30,6 +30,8 @@ constexpr std::pair<FaultAction, std::string_view> kActions[] = {
     {FaultAction::kDiskFail, "disk_fail"},
     {FaultAction::kClockSkew, "clock_skew"},
     {FaultAction::kResetConnections, "reset_connections"},
+    {FaultAction::kCrashClient, "crash_client"},
+    {FaultAction::kStall, "stall"},
 };
 
 using Keys = std::vector<std::string_view>;
@@ -126,6 +128,7 @@ class Parser {
   Status producer(const YAML::Node& n, const std::string& field, ProducerSpec& p);
   Status producer_client(const YAML::Node& n, const std::string& field, ProducerSpec& p);
   Status consumer(const YAML::Node& n, const std::string& field, ConsumerSpec& c);
+  Status group_member(const YAML::Node& n, const std::string& field, ConsumerSpec& c);
   Status workload(const YAML::Node& n, Scenario& s);
   Status fault(const YAML::Node& n, const std::string& field, Fault& f);
   Status fault_params(const YAML::Node& n, const std::string& field, Fault& f);
@@ -134,6 +137,8 @@ class Parser {
   Status node_name(const YAML::Node& n, const std::string& field, std::string& out) const;
 
   std::set<std::string> nodes;  // names a fault may target
+  std::set<std::string> clients;        // producers and consumers (crash_client)
+  std::set<std::string> group_members;  // consumers with a group (stall)
 
  private:
   std::string path_;
@@ -276,7 +281,9 @@ const std::vector<std::string>& expectation_names() {
       "offset_backwards", "anomalies", "sent", "acked", "send_errors", "polled",
       "offset_resets", "ack_latency_p50", "ack_latency_p99", "ack_latency_max",
       "max_consumer_lag", "final_consumer_lag", "hot_partition_share", "final_records",
-      "invariant_violations"};
+      "invariant_violations", "double_owner", "commit_backwards", "commit_undelivered",
+      "redelivered", "commits", "commit_failures", "generations", "unowned_ms",
+      "max_unowned_ms", "max_unowned_partitions", "members_expired"};
   return kNames;
 }
 
@@ -419,7 +426,11 @@ Status Parser::producer(const YAML::Node& n, const std::string& f, ProducerSpec&
 Status Parser::consumer(const YAML::Node& n, const std::string& f, ConsumerSpec& c) {
   STRATA_RETURN_IF_ERROR(expect_map(n, f, {"id", "topic", "partitions", "from",
                                            "auto_offset_reset", "fetch_max_wait", "start",
-                                           "stop"}));
+                                           "stop", "group", "group_instance_id",
+                                           "assignment_strategy", "session_timeout",
+                                           "heartbeat_interval", "max_poll_interval", "commit",
+                                           "auto_commit_interval", "poll_interval",
+                                           "max_poll_records"}));
   if (!n["id"]) return error(n, f + ".id", "required");
   if (!n["topic"]) return error(n, f + ".topic", "required");
   STRATA_ASSIGN_OR_RETURN(c.id, str(n["id"], f + ".id"));
@@ -454,6 +465,77 @@ Status Parser::consumer(const YAML::Node& n, const std::string& f, ConsumerSpec&
   if (n["stop"]) {
     STRATA_ASSIGN_OR_RETURN(c.stop, duration(n["stop"], f + ".stop"));
   }
+  return group_member(n, f, c);
+}
+
+// The group fields of a consumer: all of them need `group`, and a member gets its partitions
+// from the group, so `partitions` and `from` (assign + seek) do not go with it.
+Status Parser::group_member(const YAML::Node& n, const std::string& f, ConsumerSpec& c) {
+  const char* group_keys[] = {"group_instance_id", "assignment_strategy", "session_timeout",
+                              "heartbeat_interval", "max_poll_interval", "commit",
+                              "auto_commit_interval", "poll_interval", "max_poll_records"};
+  if (!n["group"]) {
+    for (const char* k : group_keys) {
+      if (n[k]) return error(n[k], f + "." + k, "only for group members (set group)");
+    }
+    return Status::ok();
+  }
+  STRATA_ASSIGN_OR_RETURN(c.group, str(n["group"], f + ".group"));
+  if (c.group.empty()) return error(n["group"], f + ".group", "must not be empty");
+  for (const char* k : {"partitions", "from"}) {
+    if (n[k]) {
+      return error(n[k], f + "." + k,
+                   "a group member gets its partitions from the group (drop this or group)");
+    }
+  }
+  client::GroupConsumerConfig& g = c.group_config;
+  g.group_id = c.group;
+  // Faster than Kafka's defaults, so that a scenario of seconds shows rebalances.
+  g.session_timeout_ms = 10000;
+  g.heartbeat_interval_ms = 1000;
+  g.auto_commit_interval_ms = 1000;
+  auto ms = [&](const char* key, int32_t& out) -> Status {
+    if (!n[key]) return Status::ok();
+    STRATA_ASSIGN_OR_RETURN(Duration d, duration(n[key], f + "." + key));
+    auto v = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    if (v < 1 || v > INT32_MAX) return error(n[key], f + "." + key, "expected 1ms..24d");
+    out = int32_t(v);
+    return Status::ok();
+  };
+  STRATA_RETURN_IF_ERROR(ms("session_timeout", g.session_timeout_ms));
+  STRATA_RETURN_IF_ERROR(ms("heartbeat_interval", g.heartbeat_interval_ms));
+  STRATA_RETURN_IF_ERROR(ms("max_poll_interval", g.max_poll_interval_ms));
+  STRATA_RETURN_IF_ERROR(ms("auto_commit_interval", g.auto_commit_interval_ms));
+  if (n["group_instance_id"]) {
+    STRATA_ASSIGN_OR_RETURN(std::string id, str(n["group_instance_id"],
+                                                f + ".group_instance_id"));
+    g.group_instance_id = id;
+  }
+  if (n["assignment_strategy"]) {
+    STRATA_ASSIGN_OR_RETURN(g.assignment_strategy, str(n["assignment_strategy"],
+                                                       f + ".assignment_strategy"));
+  }
+  if (n["commit"]) {
+    STRATA_ASSIGN_OR_RETURN(std::string m, choice(n["commit"], f + ".commit",
+                                                  {"auto", "batch", "none"}));
+    c.commit = m == "auto" ? CommitMode::kAuto : m == "batch" ? CommitMode::kBatch
+                                                              : CommitMode::kNone;
+  }
+  if (n["poll_interval"]) {
+    STRATA_ASSIGN_OR_RETURN(c.poll_interval, duration(n["poll_interval"], f + ".poll_interval"));
+    if (c.poll_interval <= Duration{0}) {
+      return error(n["poll_interval"], f + ".poll_interval", "must be positive");
+    }
+  }
+  if (n["max_poll_records"]) {
+    STRATA_ASSIGN_OR_RETURN(int64_t m, integer(n["max_poll_records"], f + ".max_poll_records",
+                                               1, 1'000'000));
+    c.max_poll_records = int32_t(m);
+  }
+  g.enable_auto_commit = c.commit == CommitMode::kAuto;
+  g.consumer = c.config;
+  Status valid = client::validate(g);
+  if (!valid) return error(n["group"], f, valid.message());
   return Status::ok();
 }
 
@@ -471,6 +553,7 @@ Status Parser::workload(const YAML::Node& n, Scenario& s) {
     std::string f = index("workload.producers", i);
     STRATA_RETURN_IF_ERROR(producer(ps[i], f, p));
     if (!nodes.insert(p.id).second) return error(ps[i]["id"], f + ".id", "duplicate node name");
+    clients.insert(p.id);
     s.producers.push_back(std::move(p));
   }
   for (size_t i = 0; cs && i < cs.size(); ++i) {
@@ -478,6 +561,8 @@ Status Parser::workload(const YAML::Node& n, Scenario& s) {
     std::string f = index("workload.consumers", i);
     STRATA_RETURN_IF_ERROR(consumer(cs[i], f, c));
     if (!nodes.insert(c.id).second) return error(cs[i]["id"], f + ".id", "duplicate node name");
+    clients.insert(c.id);
+    if (c.is_group_member()) group_members.insert(c.id);
     s.consumers.push_back(std::move(c));
   }
   return Status::ok();
@@ -519,11 +604,21 @@ Status Parser::fault(const YAML::Node& n, const std::string& f, Fault& out) {
                        out.action == FaultAction::kRestartBroker ||
                        out.action == FaultAction::kSlowDisk ||
                        out.action == FaultAction::kDiskFail;
+  bool client_action =
+      out.action == FaultAction::kCrashClient || out.action == FaultAction::kStall;
   if (n["target"]) {
     STRATA_RETURN_IF_ERROR(node_name(n["target"], f + ".target", out.target));
     if (broker_action && out.target.rfind("broker-", 0) != 0) {
       return error(n["target"], f + ".target", name + " needs a broker node");
     }
+    if (out.action == FaultAction::kCrashClient && !clients.count(out.target)) {
+      return error(n["target"], f + ".target", "crash_client needs a producer or consumer");
+    }
+    if (out.action == FaultAction::kStall && !group_members.count(out.target)) {
+      return error(n["target"], f + ".target", "stall needs a consumer with a group");
+    }
+  } else if (client_action) {
+    return error(n, f + ".target", "required (a producer or consumer id)");
   } else if (broker_action || out.action == FaultAction::kPause ||
              out.action == FaultAction::kResume || out.action == FaultAction::kClockSkew ||
              out.action == FaultAction::kResetConnections) {
@@ -536,6 +631,9 @@ Status Parser::fault(const YAML::Node& n, const std::string& f, Fault& out) {
         out.action == FaultAction::kDiskFail) {
       return error(n["duration"], f + ".duration", name + " does not revert");
     }
+  }
+  if (out.action == FaultAction::kStall && !out.duration) {
+    return error(n, f + ".duration", "required (how long the application does not poll)");
   }
   return fault_params(n, f, out);
 }

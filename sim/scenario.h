@@ -43,6 +43,8 @@ enum class FaultAction {
   kDiskFail,
   kClockSkew,
   kResetConnections,
+  kCrashClient,  // a producer's or consumer's process dies; with `duration` it starts again
+  kStall,        // a group member's application stops calling poll() for `duration`
 };
 
 std::string_view fault_action_name(FaultAction a);

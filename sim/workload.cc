@@ -25,9 +25,10 @@ std::string_view value_prefix(ByteSpan value) {
 std::string value_id_of(ByteSpan value) { return std::string(value_prefix(value)); }
 
 ProducerWorkload::ProducerWorkload(SimNode& node, History& history, ProducerSpec spec,
-                                   std::vector<Endpoint> bootstrap)
+                                   std::vector<Endpoint> bootstrap, int64_t first_seq)
     : node_(node), history_(history), spec_(std::move(spec)),
-      client_name_(history_.intern(spec_.id)), topic_name_(history_.intern(spec_.topic)) {
+      client_name_(history_.intern(spec_.id)), topic_name_(history_.intern(spec_.topic)),
+      first_seq_(first_seq), seq_(first_seq) {
   producer_ = std::make_unique<client::Producer>(node_, options_for(spec_.id, bootstrap),
                                                  spec_.config);
 }
@@ -56,7 +57,7 @@ void ProducerWorkload::tick() {
   if (!running_) return;
   // Send exactly rate × elapsed records so far, whatever the tick granularity.
   double elapsed_s = double((node_.now() - started_).count()) / 1e9;
-  auto due = int64_t(std::floor(spec_.rate_per_s * elapsed_s));
+  auto due = first_seq_ + int64_t(std::floor(spec_.rate_per_s * elapsed_s));
   while (seq_ < due) send_one();
   timer_ = node_.schedule(kProducerTick, [this] { tick(); });
 }
@@ -200,32 +201,35 @@ void ConsumerWorkload::stop() {
 }
 
 void ConsumerWorkload::on_record(const client::ConsumerRecord& r) {
-  // A reset (auto.offset.reset after OFFSET_OUT_OF_RANGE) moves the position: record it as a
-  // seek so that the checker does not mistake it for offsets going backwards.
-  // Counted per partition: a reset of another partition says nothing about this one.
   auto progress = consumer_->progress({r.topic, r.partition});
-  uint64_t resets = progress ? progress->offset_resets : 0;
-  uint64_t& seen = resets_seen_[r.partition.value()];
   NameId topic = r.topic == spec_.topic ? topic_name_ : history_.intern(r.topic);
+  record_poll(history_, node_.now(), client_name_, topic, r,
+              progress ? progress->offset_resets : 0, resets_seen_[r.partition.value()]);
+  ++polled_;
+}
+
+void record_poll(History& history, MonoTime now, NameId client, NameId topic,
+                 const client::ConsumerRecord& r, uint64_t resets, uint64_t& resets_seen) {
   OpRecord op;
-  op.t_ns = node_.now().ns;
-  op.client = client_name_;
+  op.t_ns = now.ns;
+  op.client = client;
   op.topic = topic;
   op.partition = r.partition.value();
   op.offset = r.offset.value();
-  if (resets != seen) {
-    seen = resets;
+  // A reset (auto.offset.reset after OFFSET_OUT_OF_RANGE) moves the position: record it as a
+  // seek so that the checker does not mistake it for offsets going backwards. Counted per
+  // partition: a reset of another partition says nothing about this one.
+  if (resets != resets_seen) {
+    resets_seen = resets;
     op.type = OpType::kSeek;
-    if (offset_reset_ == kNoName) offset_reset_ = history_.intern("offset reset");
-    op.error = offset_reset_;
-    history_.add(op);
+    op.error = history.intern("offset reset");
+    history.add(op);
     op.error = kNoName;
   }
-  ++polled_;
   op.type = OpType::kPoll;
-  if (r.key) op.key = history_.intern(as_chars(*r.key));
-  if (r.value) op.value = history_.value_id(value_prefix(*r.value));
-  history_.add(op);
+  if (r.key) op.key = history.intern(as_chars(*r.key));
+  if (r.value) op.value = history.value_id(value_prefix(*r.value));
+  history.add(op);
 }
 
 Status final_read(SimWorld& world, SimNode& node, History& history, const std::string& topic,

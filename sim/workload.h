@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/client/consumer.h"
+#include "engine/client/group_consumer.h"
 #include "engine/client/producer.h"
 #include "sim/history.h"
 #include "sim/sim_node.h"
@@ -35,6 +36,10 @@ struct ProducerSpec {
   client::ProducerConfig config;  // acks, retries, linger, compression, in-flight, timeouts
 };
 
+// How a group member commits: Kafka's auto-commit (enable.auto.commit), a synchronous
+// commit of each batch's offsets before the next poll(), or never.
+enum class CommitMode { kAuto, kBatch, kNone };
+
 struct ConsumerSpec {
   std::string id = "c1";
   std::string topic;
@@ -43,14 +48,25 @@ struct ConsumerSpec {
   Duration start{0};
   std::optional<Duration> stop;
   client::ConsumerConfig config;  // auto_offset_reset, fetch sizes and waits
+
+  // Group members (`group` set) subscribe to `topic` and share its partitions through the
+  // coordinator (sim/group_workload.h); `partitions` and `from_beginning` do not apply.
+  std::string group;
+  client::GroupConsumerConfig group_config;  // group_id = group; consumer = config at start
+  CommitMode commit = CommitMode::kAuto;
+  Duration poll_interval = std::chrono::milliseconds(50);  // the application's loop
+  int32_t max_poll_records = 500;
+  bool is_group_member() const { return !group.empty(); }
 };
 
 // One producer on its node. Lifetime: create after the node is up; destroy before the node
 // crashes or when the run ends.
 class ProducerWorkload {
  public:
+  // `first_seq`: the sequence of the first record, so that a producer restarted after a
+  // crash (crash_client) goes on where its previous process stopped and values stay unique.
   ProducerWorkload(SimNode& node, History& history, ProducerSpec spec,
-                   std::vector<Endpoint> bootstrap);
+                   std::vector<Endpoint> bootstrap, int64_t first_seq = 0);
   ~ProducerWorkload();
   void start();
   void stop();  // stops sending new records; in-flight ones may still complete
@@ -81,6 +97,7 @@ class ProducerWorkload {
   NameId client_name_;
   NameId topic_name_;
   MonoTime started_;
+  int64_t first_seq_ = 0;
   int64_t seq_ = 0;
   bool running_ = false;
   TimerId timer_{0};
@@ -110,7 +127,6 @@ class ConsumerWorkload {
   int32_t topic_partitions_;
   NameId client_name_;
   NameId topic_name_;
-  NameId offset_reset_ = kNoName;  // "offset reset", interned on first use
   std::unique_ptr<client::Consumer> consumer_;
   std::map<int32_t, uint64_t> resets_seen_;  // per partition
   int64_t polled_ = 0;
@@ -121,6 +137,12 @@ class ConsumerWorkload {
 // world until done or `timeout` of simulated time passes.
 Status final_read(SimWorld& world, SimNode& node, History& history, const std::string& topic,
                   int32_t partitions, std::vector<Endpoint> bootstrap, Duration timeout);
+
+// Appends a consumer's poll of `r` to the history, preceded by a kSeek ("offset reset") when
+// the partition's count of auto.offset.reset moves (`resets`) differs from `resets_seen`,
+// the caller's count for that partition, which this updates.
+void record_poll(History& history, MonoTime now, NameId client, NameId topic,
+                 const client::ConsumerRecord& r, uint64_t resets, uint64_t& resets_seen);
 
 // "p1:42|xxxx" → "p1:42".
 std::string_view value_prefix(ByteSpan value);

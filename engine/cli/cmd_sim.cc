@@ -77,6 +77,20 @@ void print_summary(const sim::Scenario& s, const sim::RunOutcome& o, double wall
   std::printf("latency     ack p50 %.2f ms, p99 %.2f ms, max %.2f ms; consumer lag max %lld\n",
               m.at("ack_latency_p50"), m.at("ack_latency_p99"), m.at("ack_latency_max"),
               get("max_consumer_lag"));
+  for (const auto& [group, g] : o.check->groups) {
+    std::printf("group       %s: %lld generations (last %d), %lld members expired; commits %lld, "
+                "failed %lld; redelivered %lld; unowned %lld ms in all, longest %lld ms, "
+                "at most %lld partitions at once\n",
+                group.c_str(), (long long)g.generations, g.last_generation,
+                get("members_expired"), (long long)g.commits, (long long)g.commit_failures,
+                (long long)g.redelivered, (long long)g.unowned_ms, (long long)g.max_unowned_ms,
+                (long long)g.max_unowned_partitions);
+    std::printf("            unowned ms by partition:");
+    for (const auto& [tp, ms] : g.unowned_ms_by_partition) {
+      std::printf(" %s-%d %lld", tp.first.c_str(), tp.second, (long long)ms);
+    }
+    std::printf("\n");
+  }
   std::printf("anomalies   %lld", get("anomalies"));
   for (const auto& [kind, n] : o.check->counts) {
     std::printf("%s %s %lld", kind == o.check->counts.begin()->first ? ":" : ",",

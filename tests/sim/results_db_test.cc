@@ -125,6 +125,34 @@ TEST_CASE("results db: a second run is appended to the same file") {
   CHECK(query(db.path, "SELECT passed FROM runs WHERE seed = 2") == "1");
 }
 
+TEST_CASE("results db: group operations store their group and generation") {
+  ScratchDb db;
+  History history;
+  Op assigned{1000, OpType::kAssigned, "c1", "t", 2, -1, "", "", ""};
+  assigned.group = "g1";
+  assigned.generation = 3;
+  history.add(assigned);
+  Op commit{2000, OpType::kCommit, "c1", "t", 2, 10, "", "", ""};
+  commit.group = "g1";
+  commit.generation = 3;
+  history.add(commit);
+  history.add({3000, OpType::kPoll, "c1", "t", 2, 10, "k1", "p1:10", ""});
+  RunRecord r;
+  r.scenario_name = "groups";
+  r.history = &history;
+  REQUIRE(write_run_db(db.path, r).is_ok());
+
+  CHECK(query(db.path, "SELECT type || ' ' || group_id || ' ' || generation FROM operations "
+                       "WHERE seq = 0") == "assigned g1 3");
+  CHECK(query(db.path, "SELECT type || ' ' || group_id || ' ' || generation || ' ' || offset "
+                       "FROM operations WHERE seq = 1") == "commit g1 3 10");
+  // A group operation has no key or high watermark; other operations have no group.
+  CHECK(query(db.path, "SELECT count(*) FROM operations WHERE key IS NULL AND "
+                       "high_watermark IS NULL AND group_id IS NOT NULL") == "2");
+  CHECK(query(db.path, "SELECT key || ' ' || ifnull(group_id, '-') || ' ' || "
+                       "ifnull(generation, '-') FROM operations WHERE seq = 2") == "k1 - -");
+}
+
 TEST_CASE("results db: a run without history or check still stores its summary") {
   ScratchDb db;
   RunRecord r;

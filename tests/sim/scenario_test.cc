@@ -58,6 +58,61 @@ TEST_CASE("scenario fields parse with units") {
   CHECK(s->expectations[0].value == 50);
 }
 
+TEST_CASE("group members and client faults parse, with precise errors") {
+  auto s = parse_scenario(
+      "name: x\nworkload:\n  producers:\n    - {id: p1, topic: t}\n  consumers:\n"
+      "    - {id: c1, topic: t, group: g, commit: batch, max_poll_interval: 4s,\n"
+      "       session_timeout: 6s, heartbeat_interval: 500ms, poll_interval: 200ms,\n"
+      "       assignment_strategy: cooperative-sticky, group_instance_id: i1}\n"
+      "    - {id: c2, topic: t}\n"
+      "faults:\n  - {at: 1s, action: stall, target: c1, duration: 5s}\n"
+      "  - {at: 2s, action: crash_client, target: p1, duration: 1s}\n"
+      "expect: {double_owner: 0, redelivered: \">0\", max_unowned_ms: \"<7000\"}\n",
+      "ok.yaml");
+  REQUIRE(s.is_ok());
+  const ConsumerSpec& c = s->consumers[0];
+  CHECK(c.is_group_member());
+  CHECK_FALSE(s->consumers[1].is_group_member());
+  CHECK(c.commit == CommitMode::kBatch);
+  CHECK(c.group_config.group_id == "g");
+  CHECK_FALSE(c.group_config.enable_auto_commit);
+  CHECK(c.group_config.max_poll_interval_ms == 4000);
+  CHECK(c.group_config.session_timeout_ms == 6000);
+  CHECK(c.group_config.heartbeat_interval_ms == 500);
+  CHECK(c.group_config.assignment_strategy == "cooperative-sticky");
+  CHECK(*c.group_config.group_instance_id == "i1");
+  CHECK(c.poll_interval == std::chrono::milliseconds(200));
+  CHECK(s->faults[0].action == FaultAction::kStall);
+  CHECK(s->faults[1].action == FaultAction::kCrashClient);
+
+  std::string head = "name: x\nworkload:\n  consumers:\n";
+  CHECK(error_of(head + "    - {id: c1, topic: t, commit: batch}\n")
+            .find("bad.yaml:4: workload.consumers[0].commit: only for group members") !=
+        std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t, group: g, partitions: [0]}\n")
+            .find("workload.consumers[0].partitions: a group member gets its partitions") !=
+        std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t, group: g, assignment_strategy: sticky}\n")
+            .find("bad.yaml:4: workload.consumers[0]: partition.assignment.strategy: "
+                  "unknown assignor") !=
+        std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t, group: g, commit: sometimes}\n")
+            .find("commit: expected auto|batch|none") != std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t}\nfaults:\n"
+                        "  - {at: 1s, action: stall, target: c1, duration: 1s}\n")
+            .find("bad.yaml:6: faults[0].target: stall needs a consumer with a group") !=
+        std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t, group: g}\nfaults:\n"
+                        "  - {at: 1s, action: stall, target: c1}\n")
+            .find("faults[0].duration: required") != std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t}\nfaults:\n"
+                        "  - {at: 1s, action: crash_client, target: broker-0}\n")
+            .find("faults[0].target: crash_client needs a producer or consumer") !=
+        std::string::npos);
+  CHECK(error_of(head + "    - {id: c1, topic: t}\nfaults:\n  - {at: 1s, action: crash_client}\n")
+            .find("faults[0].target: required") != std::string::npos);
+}
+
 TEST_CASE("every shipped scenario passes its expectations and replays from its seed") {
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(STRATA_SOURCE_DIR "/scenarios")) {

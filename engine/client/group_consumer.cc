@@ -303,7 +303,7 @@ void GroupConsumer::commit(CommitCallback cb) {
 
 void GroupConsumer::commit(OffsetMap offsets, CommitCallback cb) {
   auto later = [this, &offsets](CommitCallback cb, Status s) {
-    if (!s.is_ok() && commit_observer_) commit_observer_(offsets, generation_, s);
+    if (!s.is_ok() && commit_observer_) commit_observer_({offsets, generation_, rt_.now(), s});
     rt_.schedule(Duration(0), [cb = std::move(cb), s] {
       if (cb) cb(s);
     });
@@ -342,14 +342,16 @@ void GroupConsumer::send_commit(OffsetMap offsets, CommitCallback cb) {
       config_.group_id, {generation_, member_id_, config_.group_instance_id}, std::move(flat));
   ++commits_in_flight_;
   int32_t generation = generation_;
+  MonoTime sent = rt_.now();
   network().send(coordinator_, std::move(req),
-                 [this, generation, offsets = std::move(offsets),
+                 [this, generation, sent, offsets = std::move(offsets),
                   cb = std::move(cb)](Result<proto::OffsetCommitResponse> r) mutable {
-                   on_commit(generation, std::move(offsets), std::move(cb), std::move(r));
+                   on_commit(generation, sent, std::move(offsets), std::move(cb), std::move(r));
                  });
 }
 
-void GroupConsumer::on_commit(int32_t generation, OffsetMap offsets, CommitCallback cb,
+void GroupConsumer::on_commit(int32_t generation, MonoTime sent, OffsetMap offsets,
+                              CommitCallback cb,
                               Result<proto::OffsetCommitResponse> r) {
   --commits_in_flight_;
   int16_t code = 0;
@@ -376,7 +378,7 @@ void GroupConsumer::on_commit(int32_t generation, OffsetMap offsets, CommitCallb
   } else {
     ++stats_.commit_failures;
   }
-  if (commit_observer_) commit_observer_(offsets, generation, result);
+  if (commit_observer_) commit_observer_({offsets, generation, sent, result});
   bool current = generation == generation_ && state_ == MemberState::kStable;
   if (code != 0 && current) {
     if (handle_coordinator_error(code, "OffsetCommit")) {

@@ -97,10 +97,15 @@ class GroupConsumer {
   using CommitCallback = std::function<void(const Status&)>;
   using ErrorCallback = std::function<void(const Status&)>;
   // The outcome of every commit, whoever started it (auto-commit, commit(), close()), as
-  // librdkafka's offset_commit_cb: the offsets, the generation they were committed in, and
-  // ok or the error. Runs before the commit's own callback.
-  using CommitObserver =
-      std::function<void(const OffsetMap& offsets, int32_t generation, const Status& status)>;
+  // librdkafka's offset_commit_cb: the offsets, the generation they were committed in, when
+  // the request was sent, and ok or the error. Runs before the commit's own callback.
+  struct CommitOutcome {
+    const OffsetMap& offsets;
+    int32_t generation;
+    MonoTime sent;
+    const Status& status;
+  };
+  using CommitObserver = std::function<void(const CommitOutcome&)>;
 
   GroupConsumer(Runtime& rt, ClientOptions client, GroupConsumerConfig config);
   ~GroupConsumer();
@@ -153,7 +158,7 @@ class GroupConsumer {
   void lose_partitions();
   void update_fetching();
   void send_commit(OffsetMap offsets, CommitCallback cb);
-  void on_commit(int32_t generation, OffsetMap offsets, CommitCallback cb,
+  void on_commit(int32_t generation, MonoTime sent, OffsetMap offsets, CommitCallback cb,
                  Result<proto::OffsetCommitResponse> r);
   void schedule_auto_commit();
   void on_poll_timeout();

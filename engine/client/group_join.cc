@@ -210,12 +210,15 @@ void GroupConsumer::on_join(uint64_t epoch, Result<proto::JoinGroupResponse> r) 
     return step();
   }
   if (handle_coordinator_error(code, "JoinGroup")) return;
-  if (is(code, ErrorCode::kUnknownMemberId)) {
-    member_id_.clear();
+  if (is(code, ErrorCode::kUnknownMemberId) || is(code, ErrorCode::kIllegalGeneration)) {
+    // The group went on without us: what a cooperative member still holds may belong to
+    // someone else by now, so it is lost, and the next assignment fetches committed offsets.
+    lose_partitions();
+    reset_generation(is(code, ErrorCode::kUnknownMemberId));
     return step();
   }
   if (is(code, ErrorCode::kCoordinatorLoadInProgress) ||
-      is(code, ErrorCode::kRebalanceInProgress) || is(code, ErrorCode::kIllegalGeneration)) {
+      is(code, ErrorCode::kRebalanceInProgress)) {
     return retry_after(config_.consumer.retry_backoff_ms);
   }
   fail(kafka_error(code, "joining group " + config_.group_id));
@@ -284,6 +287,7 @@ void GroupConsumer::on_sync(uint64_t epoch, Result<proto::SyncGroupResponse> r) 
   state_ = MemberState::kJoining;
   if (is(code, ErrorCode::kRebalanceInProgress)) return step();
   if (is(code, ErrorCode::kUnknownMemberId) || is(code, ErrorCode::kIllegalGeneration)) {
+    lose_partitions();  // as in on_join
     reset_generation(is(code, ErrorCode::kUnknownMemberId));
     return step();
   }

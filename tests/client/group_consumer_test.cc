@@ -329,8 +329,8 @@ TEST_CASE("a member that stops polling leaves the group and rejoins on its next 
   // The application comes back with a processed batch: its commit fails without being sent.
   std::optional<Status> commit;
   std::vector<std::string> observed;
-  lazy.c->set_commit_observer([&](const client::OffsetMap& offsets, int32_t, const Status& s) {
-    observed.push_back(std::to_string(offsets.size()) + " " + s.message().substr(0, 13));
+  lazy.c->set_commit_observer([&](const GroupConsumer::CommitOutcome& c) {
+    observed.push_back(std::to_string(c.offsets.size()) + " " + c.status.message().substr(0, 13));
   });
   lazy.c->commit({{TopicPartition{"slow", PartitionId(0)}, Offset(1)}},
                  [&](const Status& s) { commit = s; });

@@ -264,6 +264,8 @@ class GroupChecker {
     int64_t empty_since_ns = -1;       // start of the open unowned stretch, if any
     int64_t unowned_ns = 0, max_unowned_ns = 0;
     const OpRecord* best_commit = nullptr;  // highest accepted commit so far
+    // Accepted commits in completion order, each with the highest one completed by then.
+    std::vector<std::pair<int64_t, const OpRecord*>> completed;
     int64_t final_committed = -1;
     int64_t lowest_poll = INT64_MAX;  // by a member
   };
@@ -402,13 +404,23 @@ void GroupChecker::end_stretch(Group& g, GroupTp& t, int64_t t_ns) {
 void GroupChecker::on_commit(const OpRecord& op) {
   ++group(op.group()).stats.commits;
   GroupTp& t = tp(op.group(), op);
-  if (t.best_commit != nullptr && op.offset < t.best_commit->offset) {
-    r_.add(AnomalyKind::kCommitBackwards, tp_name(op), op.offset, "",
-           "group " + std::string(h_.name(op.group())) + ": " + who(op) + " committed " +
-               std::to_string(op.offset) + " after " + who(*t.best_commit) + " committed " +
-               std::to_string(t.best_commit->offset));
+  // Only a commit acknowledged before this one was sent is certainly ordered before it at the
+  // coordinator; concurrent ones (e.g. a reply held up by a paused process) may be in either
+  // order. Without a send time, every earlier acknowledged commit counts.
+  int64_t sent = op.invoked_ns() >= 0 ? op.invoked_ns() : op.t_ns + 1;
+  auto before = std::partition_point(t.completed.begin(), t.completed.end(),
+                                     [&](const auto& c) { return c.first < sent; });
+  if (before != t.completed.begin()) {
+    const OpRecord* earlier = std::prev(before)->second;
+    if (op.offset < earlier->offset) {
+      r_.add(AnomalyKind::kCommitBackwards, tp_name(op), op.offset, "",
+             "group " + std::string(h_.name(op.group())) + ": " + who(op) + " committed " +
+                 std::to_string(op.offset) + " after " + who(*earlier) + " committed " +
+                 std::to_string(earlier->offset));
+    }
   }
   if (t.best_commit == nullptr || op.offset > t.best_commit->offset) t.best_commit = &op;
+  t.completed.emplace_back(op.t_ns, t.best_commit);
 }
 
 void GroupChecker::on_final_committed(const OpRecord& op) {

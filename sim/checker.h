@@ -15,8 +15,9 @@
 //    seek in between (an assignment, a revocation or a crash of the consumer also resets it);
 // and for consumer groups (a client is a member of the group it was ever assigned in):
 //  - double owner: two members of a group own one partition in the same generation;
-//  - commit backwards: an accepted commit of a group and partition lower than an earlier
-//    accepted one, or a final committed offset lower than one (the broker lost a commit);
+//  - commit backwards: an accepted commit of a group and partition lower than an accepted one
+//    acknowledged before it was sent (concurrent commits may be applied in either order), or
+//    a final committed offset lower than any accepted one (the broker lost a commit);
 //  - commit undelivered: a record of the final log at offset o, L ≤ o < C, that no member of
 //    the group ever polled, where C is the group's committed offset (highest accepted commit
 //    or final committed) and L the lowest offset members polled on the partition: the group

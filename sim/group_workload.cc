@@ -40,9 +40,7 @@ GroupMemberWorkload::GroupMemberWorkload(SimNode& node, History& history,
       [this](const auto& tps) { on_gone(tps, lost_name_); },
   });
   member_->set_commit_observer(
-      [this](const client::OffsetMap& offsets, int32_t generation, const Status& s) {
-        on_commit(offsets, generation, s);
-      });
+      [this](const client::GroupConsumer::CommitOutcome& c) { on_commit(c); });
 }
 
 GroupMemberWorkload::~GroupMemberWorkload() {
@@ -140,18 +138,19 @@ void GroupMemberWorkload::on_gone(const std::vector<client::TopicPartition>& tps
   if (!last.empty()) member_->commit(std::move(last), nullptr);
 }
 
-void GroupMemberWorkload::on_commit(const client::OffsetMap& offsets, int32_t generation,
-                                    const Status& s) {
-  NameId error = s.is_ok() ? kNoName : history_.intern(error_name(s));
-  if (!s.is_ok()) {
-    node_.warn("group", "commit of " + std::to_string(offsets.size()) +
-                            " partition(s) in generation " + std::to_string(generation) +
-                            " failed: " + s.message());
+void GroupMemberWorkload::on_commit(const client::GroupConsumer::CommitOutcome& c) {
+  bool ok = c.status.is_ok();
+  NameId error = ok ? kNoName : history_.intern(error_name(c.status));
+  if (!ok) {
+    node_.warn("group", "commit of " + std::to_string(c.offsets.size()) +
+                            " partition(s) in generation " + std::to_string(c.generation) +
+                            " failed: " + c.status.message());
   }
-  for (const auto& [tp, offset] : offsets) {
-    OpRecord op = group_op(s.is_ok() ? OpType::kCommit : OpType::kCommitError, tp);
+  for (const auto& [tp, offset] : c.offsets) {
+    OpRecord op = group_op(ok ? OpType::kCommit : OpType::kCommitError, tp);
     op.offset = offset.value();
-    op.high_watermark = generation;
+    op.high_watermark = c.generation;  // generation()
+    op.value = ValueId{kNoName, c.sent.ns};  // invoked_ns()
     op.error = error;
     history_.add(op);
   }

@@ -51,7 +51,7 @@ class GroupMemberWorkload {
   void commit(client::OffsetMap offsets, std::function<void()> then);
   void on_assigned();
   void on_gone(const std::vector<client::TopicPartition>& tps, NameId how);
-  void on_commit(const client::OffsetMap& offsets, int32_t generation, const Status& s);
+  void on_commit(const client::GroupConsumer::CommitOutcome& c);
   OpRecord group_op(OpType type, const client::TopicPartition& tp);
 
   SimNode& node_;

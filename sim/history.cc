@@ -73,6 +73,9 @@ void History::add(const Op& op) {
   if (is_group_op(op.type)) {
     r.key = intern(op.group);
     r.high_watermark = op.generation;
+    if (op.type == OpType::kCommit || op.type == OpType::kCommitError) {
+      r.value = ValueId{kNoName, op.invoked_ns};
+    }
   } else {
     r.key = intern(op.key);
     r.high_watermark = op.high_watermark;
@@ -89,8 +92,12 @@ Op History::op(size_t i) const {
   op.topic = name(r.topic);
   op.partition = r.partition;
   op.offset = r.offset;
-  op.value_id = value_string(r.value);
   op.error = name(r.error);
+  if (r.type == OpType::kCommit || r.type == OpType::kCommitError) {
+    op.invoked_ns = r.invoked_ns();
+  } else {
+    op.value_id = value_string(r.value);
+  }
   if (is_group_op(r.type)) {
     op.group = name(r.key);
     op.generation = int32_t(r.high_watermark);

@@ -62,6 +62,7 @@ struct Op {
   std::string error;
   int64_t high_watermark = -1;  // kFinalBounds only
   std::string group;            // group operations only (is_group_op)
+  int64_t invoked_ns = -1;      // kCommit, kCommitError: when the commit was sent
   int32_t generation = -1;      // group operations only; -1 when not in a generation
 };
 
@@ -81,7 +82,8 @@ struct ValueId {
 };
 
 // One operation as stored: fields as in Op, strings interned. A group operation keeps its
-// group in `key` and its generation in `high_watermark` (use group()/generation()).
+// group in `key` and its generation in `high_watermark`, and a commit the time it was sent in
+// `value.seq` (use group(), generation(), invoked_ns()).
 struct OpRecord {
   int64_t t_ns = 0;
   int64_t offset = -1;
@@ -96,6 +98,9 @@ struct OpRecord {
 
   NameId group() const { return is_group_op(type) ? key : kNoName; }
   int32_t generation() const { return is_group_op(type) ? int32_t(high_watermark) : -1; }
+  int64_t invoked_ns() const {
+    return type == OpType::kCommit || type == OpType::kCommitError ? value.seq : -1;
+  }
 };
 
 class History {

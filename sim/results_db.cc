@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS operations (
   high_watermark INTEGER,
   group_id TEXT,
   generation INTEGER,
+  invoked_ns INTEGER,
   PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS anomalies (
   run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -201,8 +202,8 @@ Status insert_operations(Writer& w, int64_t run_id, const History& history) {
   Stmt s;
   STRATA_RETURN_IF_ERROR(w.prepare(s,
       "INSERT INTO operations (run_id, seq, t_ns, type, client, topic, partition, offset, "
-      "key, value_id, error, high_watermark, group_id, generation) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      "key, value_id, error, high_watermark, group_id, generation, invoked_ns) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   int64_t seq = 0;
   for (const OpRecord& op : history.records()) {
     s.bind(1, run_id);
@@ -213,12 +214,13 @@ Status insert_operations(Writer& w, int64_t run_id, const History& history) {
     s.bind(6, history.name(op.topic));
     s.bind_known(7, op.partition);
     s.bind_known(8, op.offset);
-    if (!op.value.empty()) s.bind(10, std::string_view(history.value_string(op.value)));
     if (op.error != kNoName) s.bind(11, history.name(op.error));
     if (is_group_op(op.type)) {
       s.bind(13, history.name(op.group()));
       s.bind_known(14, op.generation());
+      s.bind_known(15, op.invoked_ns());
     } else {
+      if (!op.value.empty()) s.bind(10, std::string_view(history.value_string(op.value)));
       if (op.key != kNoName) s.bind(9, history.name(op.key));
       s.bind_known(12, op.high_watermark);
     }

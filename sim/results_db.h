@@ -14,7 +14,7 @@
 namespace strata::sim {
 
 // Schema version stored in `PRAGMA user_version`; bump when a table changes.
-inline constexpr int kResultsDbSchemaVersion = 2;  // 2: operations.group_id, generation
+inline constexpr int kResultsDbSchemaVersion = 2;  // 2: operations.group_id, generation, invoked_ns
 
 // Appends `run` to the database at `path` (created with the schema if absent) in one
 // transaction: either the whole run is stored or nothing is. Errors name the path and

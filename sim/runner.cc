@@ -397,6 +397,23 @@ Fault ScenarioRun::nemesis_fault() {
     f.action = FaultAction::kCrashBroker;
     f.target = kBrokerName;
     f.machine = kind == "crash_broker";
+  } else if (kind == "crash_client" || kind == "stall") {
+    // One of the targets that can take it (the parser made sure there is one).
+    std::vector<std::string> eligible;
+    for (const auto& p : s_.producers) {
+      if (kind == "crash_client") eligible.push_back(p.id);
+    }
+    for (const auto& c : s_.consumers) {
+      if (kind == "crash_client" || c.is_group_member()) eligible.push_back(c.id);
+    }
+    if (!nem.targets.empty()) {
+      std::erase_if(eligible, [&](const std::string& id) {
+        return std::find(nem.targets.begin(), nem.targets.end(), id) == nem.targets.end();
+      });
+    }
+    STRATA_ASSERT(!eligible.empty(), "the parser checks nemesis targets");
+    f.target = eligible[nemesis_rng_.below(eligible.size())];
+    f.action = kind == "stall" ? FaultAction::kStall : FaultAction::kCrashClient;
   } else if (kind == "pause") {
     f.action = FaultAction::kPause;
   } else if (kind == "partition") {

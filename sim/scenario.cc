@@ -728,7 +728,8 @@ Status Parser::nemesis(const YAML::Node& n, Nemesis& nem) {
   for (size_t i = 0; i < k.size(); ++i) {
     STRATA_ASSIGN_OR_RETURN(std::string s, choice(k[i], index("nemesis.kinds", i),
                                                   {"crash_broker", "kill_broker", "pause",
-                                                   "partition", "link_loss", "slow_disk"}));
+                                                   "partition", "link_loss", "slow_disk",
+                                                   "crash_client", "stall"}));
     nem.kinds.push_back(s);
   }
   if (n["interval"]) {
@@ -749,6 +750,20 @@ Status Parser::nemesis(const YAML::Node& n, Nemesis& nem) {
       std::string name;
       STRATA_RETURN_IF_ERROR(node_name(t[i], index("nemesis.targets", i), name));
       nem.targets.push_back(name);
+    }
+  }
+  // crash_client and stall hit clients: the targets that are (or, without targets, any).
+  for (const auto& [kind, eligible] :
+       {std::pair<std::string, const std::set<std::string>*>{"crash_client", &clients},
+        {"stall", &group_members}}) {
+    if (std::find(nem.kinds.begin(), nem.kinds.end(), kind) == nem.kinds.end()) continue;
+    bool any = nem.targets.empty() ? !eligible->empty()
+                                   : std::any_of(nem.targets.begin(), nem.targets.end(),
+                                                 [&](const auto& t) { return eligible->count(t); });
+    if (!any) {
+      return error(n, "nemesis.kinds",
+                   kind + (kind == "stall" ? " needs a group member" : " needs a client") +
+                       (nem.targets.empty() ? " in the workload" : " among nemesis.targets"));
     }
   }
   return Status::ok();

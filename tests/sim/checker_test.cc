@@ -35,6 +35,7 @@ struct Script {
     int32_t generation = -1;
     std::string group = "g";
     std::string error;
+    int64_t sent_ms = -1;  // commits: when sent (-1: unknown)
   };
   void at(int64_t ms, GroupOp g) {
     t = ms * 1000000;
@@ -49,6 +50,7 @@ struct Script {
     if (!crash) o.group = std::move(g.group);
     o.generation = g.generation;
     o.error = std::move(g.error);
+    if (g.sent_ms >= 0) o.invoked_ns = g.sent_ms * 1000000;
     h.add(o);
   }
   void final_log(std::vector<std::string> values, int64_t start = 0, int32_t p = 0) {
@@ -260,6 +262,26 @@ TEST_CASE("checker: a commit below an earlier one, or a lost commit, goes backwa
         "generation 1 at t=20ms");
   CHECK(r.groups.at("g").commits == 2);
   CHECK(r.commits == 2);
+}
+
+TEST_CASE("checker: a lower commit sent before a higher one was acknowledged is concurrent") {
+  // c2's commit of 5 was sent at 15 ms, before c1's commit of 10 was acknowledged at 20 ms; its
+  // reply came late (say c2 was paused). The coordinator may have applied it first.
+  Script s;
+  s.at(10, {.type = OpType::kAssigned, .client = "c1", .generation = 2});
+  s.at(20, {.type = OpType::kCommit, .client = "c1", .offset = 10, .generation = 2,
+            .sent_ms = 18});
+  s.at(40, {.type = OpType::kCommit, .client = "c2", .offset = 5, .generation = 1,
+            .sent_ms = 15});
+  s.at(50, {.type = OpType::kFinalCommitted, .client = "final", .offset = 10});
+  CHECK(check_history(s.h).count(AnomalyKind::kCommitBackwards) == 0);
+  // Sent after the acknowledgement: certainly later, and lower.
+  s.at(60, {.type = OpType::kCommit, .client = "c2", .offset = 6, .generation = 1,
+            .sent_ms = 55});
+  CheckResult r = check_history(s.h);
+  REQUIRE(r.count(AnomalyKind::kCommitBackwards) == 1);
+  CHECK(r.anomalies.at(0).offset == 6);
+  CHECK(s.h.op(1).invoked_ns == 18000000);
 }
 
 TEST_CASE("checker: commits that only move forward, per group and partition, are fine") {

@@ -144,3 +144,23 @@ TEST_CASE("every shipped scenario passes its expectations and replays from its s
     CHECK(a->record.trace_hash != c->record.trace_hash);
   }
 }
+
+// Regression: seed 57 of the group nemesis pauses a cooperative member until the group has
+// removed it. Its JoinGroup then came back UNKNOWN_MEMBER_ID and it kept its partitions,
+// resumed from its own stale position and committed below the new owner's commit.
+TEST_CASE("group nemesis seed 57: a member the group removed loses its partitions") {
+  std::ifstream in(STRATA_SOURCE_DIR "/scenarios/group-nemesis.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto s = parse_scenario(text.str(), "scenarios/group-nemesis.yaml");
+  REQUIRE(s.is_ok());
+  RunOptions opts;
+  opts.keep_trace = false;
+  opts.keep_metrics = false;
+  auto r = run_scenario(*s, 57, opts);
+  REQUIRE(r.is_ok());
+  CHECK(r->check->count(AnomalyKind::kCommitBackwards) == 0);
+  CHECK(r->check->count(AnomalyKind::kDoubleOwner) == 0);
+  CHECK(r->check->count(AnomalyKind::kCommitUndelivered) == 0);
+  CHECK(r->record.passed);
+}

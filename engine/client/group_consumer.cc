@@ -134,6 +134,9 @@ std::vector<ConsumerRecord> GroupConsumer::poll(size_t max_records) {
   if (rebalance_noticed_ && state_ == MemberState::kStable) {
     begin_rejoin("the group is rebalancing");
   }
+  // Eager revocation under way: the positions to commit are taken, and every partition is
+  // about to go; a record handed out now would be read again by its next owner.
+  if (preparing_) return {};
   return consumer_.poll(max_records);
 }
 
@@ -315,6 +318,13 @@ void GroupConsumer::commit(OffsetMap offsets, CommitCallback cb) {
                      "COMMIT_FAILED: member left group " + config_.group_id +
                      " after max.poll.interval.ms; the group has rebalanced and its partitions "
                      "may belong to another member now"));
+  }
+  if (generation_ < 0) {
+    // Out of every generation (fenced, or rejoining after one): sent with generation -1 the
+    // commit could pass as a simple consumer's on an empty group and move its offsets back.
+    return later(std::move(cb), Status::invalid_argument(
+                                    "COMMIT_FAILED: member of group " + config_.group_id +
+                                    " is in no generation (it is rejoining the group)"));
   }
   for (const auto& [tp, offset] : offsets) {
     if (offset.value() < 0) {

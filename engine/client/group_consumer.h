@@ -123,8 +123,8 @@ class GroupConsumer {
   // the application is alive (max.poll.interval.ms) and rejoins after a poll timeout.
   std::vector<ConsumerRecord> poll(size_t max_records);
   // Commits the delivered positions of every owned partition, or the given offsets. A member
-  // that left after max.poll.interval.ms fails the commit without sending it (Kafka's
-  // CommitFailedException): the group has rebalanced and the partitions may have moved.
+  // that left after max.poll.interval.ms, or is in no generation, fails the commit without
+  // sending it (Kafka's CommitFailedException): the partitions may have moved.
   void commit(CommitCallback cb);
   void commit(OffsetMap offsets, CommitCallback cb);
   // Fails if `tp` is not owned (any more): rebalances come between the caller's calls.

@@ -77,6 +77,8 @@ void GroupMemberWorkload::schedule_loop(Duration after) {
 void GroupMemberWorkload::loop() {
   if (!running_) return;
   if (node_.now() < stalled_until_) return schedule_loop(stalled_until_ - node_.now());
+  client::OffsetMap lost = std::exchange(lost_processed_, {});
+  if (member_->generation() < 0) processed_.merge(lost);
   if (spec_.commit == CommitMode::kBatch && !processed_.empty()) {
     return commit(std::exchange(processed_, {}), [this] { poll_batch(); });
   }
@@ -92,7 +94,7 @@ void GroupMemberWorkload::poll_batch() {
     record_poll(history_, node_.now(), client_name_, history_.intern(r.topic), r,
                 progress ? progress->offset_resets : 0, resets_seen_[tp]);
     ++polled_;
-    processed_[tp] = Offset(r.offset.value() + 1);
+    if (spec_.commit == CommitMode::kBatch) processed_[tp] = Offset(r.offset.value() + 1);
   }
   schedule_loop(spec_.poll_interval);
 }
@@ -128,10 +130,9 @@ void GroupMemberWorkload::on_gone(const std::vector<client::TopicPartition>& tps
     op.error = how;
     history_.add(op);
     auto it = processed_.find(tp);
-    if (it != processed_.end() && how == revoked_name_) {
-      last.insert(*it);
-      processed_.erase(it);
-    }
+    if (it == processed_.end()) continue;
+    (how == revoked_name_ ? last : lost_processed_).insert(*it);
+    processed_.erase(it);
   }
   // What was processed of a revoked partition is committed before it moves on; the answer
   // arrives through the commit observer.

@@ -66,6 +66,10 @@ class GroupMemberWorkload {
   MonoTime stalled_until_;
   // The offsets after the records processed since the last batch commit (CommitMode::kBatch).
   client::OffsetMap processed_;
+  // Processed offsets of partitions lost since: the next loop still tries to commit them if
+  // the member is in no generation (and fails, as the application would learn), else drops
+  // them — committing them in a later generation would move another owner's offsets back.
+  client::OffsetMap lost_processed_;
   std::map<client::TopicPartition, uint64_t> resets_seen_;
   int64_t polled_ = 0;
   // Declared last, destroyed first: its callbacks point into this object.

@@ -53,6 +53,7 @@ GroupCoordinator::~GroupCoordinator() {
   cancel_timer(rt_, expiry_timer_);
   for (auto& [id, g] : groups_) {
     cancel_timer(rt_, g->join_timer);
+    cancel_timer(rt_, g->sync_timer);
     for (auto& [mid, m] : g->members) cancel_timer(rt_, m.session_timer);
     for (auto& [mid, t] : g->pending_members) cancel_timer(rt_, t);
   }
@@ -296,6 +297,7 @@ void GroupCoordinator::prepare_rebalance(Group& g, std::string_view reason) {
     }
   }
   bool was_empty = g.state == GroupState::kEmpty;
+  clear_pending_sync(g);
   rt_.info(kComponent, g.id + ": preparing rebalance (generation " +
                            std::to_string(g.generation) + "): " + std::string(reason));
   transition(g, GroupState::kPreparingRebalance);
@@ -390,6 +392,15 @@ void GroupCoordinator::complete_join(Group& g) {
   rt_.info(kComponent, g.id + ": generation " + std::to_string(g.generation) + " with " +
                            std::to_string(g.members.size()) + " members, protocol " +
                            *g.protocol + ", leader " + *g.leader);
+  // Every member must now sync within the rebalance timeout (Kafka's pending-sync members):
+  // a member that joined and went silent would otherwise hold the group in
+  // CompletingRebalance, or keep an assignment nobody reads, until its session expires.
+  clear_pending_sync(g);
+  for (const auto& [id, m] : g.members) g.pending_sync.insert(id);
+  g.sync_timer = rt_.schedule(milliseconds(std::max(g.max_rebalance_timeout_ms(), 1)),
+                              [this, gid = g.id, generation = g.generation] {
+                                on_sync_deadline(gid, generation);
+                              });
   std::vector<std::pair<std::function<void(JoinResult)>, JoinResult>> answers;
   for (auto& [id, m] : g.members) {
     if (!m.awaiting_join) continue;
@@ -397,6 +408,30 @@ void GroupCoordinator::complete_join(Group& g) {
     schedule_session_expiry(g, m);
   }
   for (auto& [cb, result] : answers) cb(std::move(result));
+}
+
+void GroupCoordinator::clear_pending_sync(Group& g) {
+  g.pending_sync.clear();
+  cancel_timer(rt_, g.sync_timer);
+  g.sync_timer = TimerId{0};
+}
+
+void GroupCoordinator::on_sync_deadline(const std::string& group_id, int32_t generation) {
+  Group* g = find_mut(group_id);
+  if (g == nullptr) return;
+  g->sync_timer = TimerId{0};
+  if (g->generation != generation || (g->state != GroupState::kCompletingRebalance &&
+                                      g->state != GroupState::kStable)) {
+    return;
+  }
+  std::vector<std::string> late(g->pending_sync.begin(), g->pending_sync.end());
+  g->pending_sync.clear();
+  for (const std::string& id : late) {
+    if (!g->has_member(id)) continue;
+    ++stats_.members_removed_at_sync;
+    remove_member(*g, id, "did not sync within the rebalance timeout");
+  }
+  maybe_drop(*g);
 }
 
 JoinResult GroupCoordinator::join_result_for(const Group& g, const Member& m) const {
@@ -429,6 +464,10 @@ void GroupCoordinator::sync(SyncRequest req, std::function<void(SyncResult)> don
   if (!g->has_member(req.member_id)) return done(sync_error(ErrorCode::kUnknownMemberId));
   if (req.generation != g->generation) return done(sync_error(ErrorCode::kIllegalGeneration));
   Member& m = g->members.at(req.member_id);
+  if (g->state == GroupState::kCompletingRebalance || g->state == GroupState::kStable) {
+    g->pending_sync.erase(req.member_id);
+    if (g->pending_sync.empty()) clear_pending_sync(*g);
+  }
   switch (g->state) {
     case GroupState::kEmpty:
     case GroupState::kDead:
@@ -556,6 +595,7 @@ void GroupCoordinator::remove_member(Group& g, const std::string& member_id,
   STRATA_ASSERT(!node.empty());
   Member& m = node.mapped();
   cancel_timer(rt_, m.session_timer);
+  g.pending_sync.erase(member_id);
   if (m.group_instance_id) g.static_members.erase(*m.group_instance_id);
   if (g.leader == member_id) {
     g.leader.reset();

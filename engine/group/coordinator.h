@@ -147,6 +147,7 @@ struct CoordinatorStats {
   uint64_t rebalances = 0;         // joins completed (generations started)
   uint64_t members_expired = 0;    // session timeouts
   uint64_t members_removed_at_join = 0;  // did not rejoin before the join deadline
+  uint64_t members_removed_at_sync = 0;  // joined, then did not sync in time
   uint64_t offset_commits = 0;     // partitions committed
   uint64_t offsets_expired = 0;
   uint64_t records_replayed = 0;
@@ -207,6 +208,8 @@ class GroupCoordinator {
   void prepare_rebalance(Group& g, std::string_view reason);
   void try_complete_join(Group& g);
   void on_join_deadline(const std::string& group_id);
+  void clear_pending_sync(Group& g);
+  void on_sync_deadline(const std::string& group_id, int32_t generation);
   void complete_join(Group& g);
   JoinResult join_result_for(const Group& g, const Member& m) const;
 

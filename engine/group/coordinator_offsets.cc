@@ -228,6 +228,7 @@ void GroupCoordinator::maybe_drop(Group& g) {
   if (g.state == GroupState::kEmpty && g.generation == 0 && g.members.empty() &&
       g.pending_members.empty() && g.offsets.empty() && g.pending_commits == 0) {
     cancel_timer(rt_, g.join_timer);
+    cancel_timer(rt_, g.sync_timer);
     groups_.erase(g.id);
   }
 }

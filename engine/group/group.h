@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,6 +99,11 @@ struct Group {
   // Offset commits sent to the log and not yet completed: the group is kept while any are
   // in flight (Kafka's pendingOffsetCommits), so that their completion finds it.
   int32_t pending_commits = 0;
+
+  // Members of the current generation that have not sent SyncGroup yet, and the deadline
+  // (the rebalance timeout) after which they are removed and the group rebalances again.
+  std::set<std::string> pending_sync;
+  TimerId sync_timer{0};
 
   // The delayed join (a pending operation while PreparingRebalance).
   TimerId join_timer{0};

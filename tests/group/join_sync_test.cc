@@ -482,5 +482,59 @@ TEST_CASE("sync: a retried leader sync while the store is pending", "[group][syn
   CHECK(str_of(s2->assignment) == "one");
 }
 
+TEST_CASE("sync: members that joined but do not sync within the rebalance timeout are removed",
+          "[group][sync]") {
+  LogMode mode = LOG_MODES();
+  INFO("log mode " << mode_name(mode));
+  Fixture f(mode);
+  SECTION("a follower that never syncs") {
+    auto sg = form_group(f, "g", 3);
+    // A fourth member joins; all rejoin; the new generation forms.
+    auto& d = f.join(join_req("g"));
+    std::vector<Reply<JoinResult>*> rejoins;
+    for (const auto& id : sg.member_ids) rejoins.push_back(&f.join(join_req("g", id)));
+    f.settle();
+    REQUIRE(d.done());
+    for (auto* r : rejoins) REQUIRE(r->done());
+    int32_t gen = d->generation;
+    REQUIRE(f.state("g") == GroupState::kCompletingRebalance);
+    const std::string leader = (*rejoins[0])->leader;
+    auto& ls = f.sync("g", gen, leader);
+    f.settle();
+    REQUIRE(ls.done());
+    REQUIRE(f.state("g") == GroupState::kStable);
+    // Every member but d syncs; everyone keeps heartbeating, so no session expires.
+    for (const auto& id : sg.member_ids) {
+      if (id != leader) REQUIRE(f.sync("g", gen, id).done());
+    }
+    auto d_is_member = [&] { return f.coord->find("g")->has_member(d->member_id); };
+    for (int i = 0; i < 7 && d_is_member(); ++i) {
+      f.advance_ms(5000);
+      for (const auto& id : sg.member_ids) (void)f.heartbeat("g", id, gen);
+      if (d_is_member()) CHECK(f.heartbeat("g", d->member_id, gen) == ErrorCode::kNone);
+    }
+    CHECK(f.rt.now().ms() >= 30'000);  // the rebalance timeout
+    CHECK(f.c().stats().members_removed_at_sync == 1);
+    CHECK(f.state("g") == GroupState::kPreparingRebalance);
+    CHECK_FALSE(d_is_member());
+    CHECK(f.heartbeat("g", d->member_id, gen) == ErrorCode::kUnknownMemberId);
+    f.advance_ms(30'000);  // nobody rejoins: the group ends up without members
+    f.settle();
+    CHECK(f.members("g") == 0);
+  }
+  SECTION("a group whose members all sync keeps its generation") {
+    auto sg = form_group(f, "g", 2);
+    for (int i = 0; i < 12; ++i) {
+      f.advance_ms(5000);
+      for (const auto& id : sg.member_ids) {
+        CHECK(f.heartbeat("g", id, sg.generation) == ErrorCode::kNone);
+      }
+    }
+    CHECK(f.state("g") == GroupState::kStable);
+    CHECK(f.generation("g") == sg.generation);
+    CHECK(f.c().stats().members_removed_at_sync == 0);
+  }
+}
+
 }  // namespace
 }  // namespace strata::group

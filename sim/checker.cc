@@ -263,9 +263,12 @@ class GroupChecker {
     bool counting = false;             // since the first kAssigned
     int64_t empty_since_ns = -1;       // start of the open unowned stretch, if any
     int64_t unowned_ns = 0, max_unowned_ns = 0;
-    const OpRecord* best_commit = nullptr;  // highest accepted commit so far
     // Accepted commits in completion order, each with the highest one completed by then.
     std::vector<std::pair<int64_t, const OpRecord*>> completed;
+    // The highest accepted commit so far, or null.
+    const OpRecord* best_commit() const {
+      return completed.empty() ? nullptr : completed.back().second;
+    }
     int64_t final_committed = -1;
     int64_t lowest_poll = INT64_MAX;  // by a member
   };
@@ -419,24 +422,26 @@ void GroupChecker::on_commit(const OpRecord& op) {
                  std::to_string(earlier->offset));
     }
   }
-  if (t.best_commit == nullptr || op.offset > t.best_commit->offset) t.best_commit = &op;
-  t.completed.emplace_back(op.t_ns, t.best_commit);
+  const OpRecord* best = t.best_commit();
+  t.completed.emplace_back(op.t_ns, best == nullptr || op.offset > best->offset ? &op : best);
 }
 
 void GroupChecker::on_final_committed(const OpRecord& op) {
   GroupTp& t = tp(op.group(), op);
   t.final_committed = std::max(t.final_committed, op.offset);
-  if (t.best_commit != nullptr && op.offset < t.best_commit->offset) {
+  const OpRecord* best = t.best_commit();
+  if (best != nullptr && op.offset < best->offset) {
     r_.add(AnomalyKind::kCommitBackwards, tp_name(op), op.offset, "",
            "group " + std::string(h_.name(op.group())) + ": the final committed offset " +
                std::to_string(op.offset) + " is below the commit of " +
-               std::to_string(t.best_commit->offset) + " by " + who(*t.best_commit));
+               std::to_string(best->offset) + " by " + who(*best));
   }
 }
 
 // Records of the final log in [lowest polled, committed) that no member polled.
 void GroupChecker::check_undelivered(NameId g, const Tp& where, const GroupTp& t) {
-  int64_t committed = std::max(t.final_committed, t.best_commit ? t.best_commit->offset : -1);
+  const OpRecord* best = t.best_commit();
+  int64_t committed = std::max(t.final_committed, best ? best->offset : -1);
   auto log = final_.find(where);
   if (t.lowest_poll == INT64_MAX || log == final_.end()) return;
   const Group& members = groups_.at(g);

@@ -112,8 +112,7 @@ OpRecord GroupMemberWorkload::group_op(OpType type, const client::TopicPartition
   op.client = client_name_;
   op.topic = history_.intern(tp.topic);
   op.partition = tp.partition.value();
-  op.key = group_name_;                       // group()
-  op.high_watermark = member_->generation();  // generation()
+  op.set_group(group_name_, member_->generation());
   return op;
 }
 
@@ -150,8 +149,8 @@ void GroupMemberWorkload::on_commit(const client::GroupConsumer::CommitOutcome& 
   for (const auto& [tp, offset] : c.offsets) {
     OpRecord op = group_op(ok ? OpType::kCommit : OpType::kCommitError, tp);
     op.offset = offset.value();
-    op.high_watermark = c.generation;  // generation()
-    op.value = ValueId{kNoName, c.sent.ns};  // invoked_ns()
+    op.set_group(group_name_, c.generation);
+    op.set_invoked_ns(c.sent.ns);
     op.error = error;
     history_.add(op);
   }

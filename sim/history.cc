@@ -71,10 +71,9 @@ void History::add(const Op& op) {
   r.value = value_id(op.value_id);
   r.error = intern(op.error);
   if (is_group_op(op.type)) {
-    r.key = intern(op.group);
-    r.high_watermark = op.generation;
+    r.set_group(intern(op.group), op.generation);
     if (op.type == OpType::kCommit || op.type == OpType::kCommitError) {
-      r.value = ValueId{kNoName, op.invoked_ns};
+      r.set_invoked_ns(op.invoked_ns);
     }
   } else {
     r.key = intern(op.key);

@@ -101,6 +101,13 @@ struct OpRecord {
   int64_t invoked_ns() const {
     return type == OpType::kCommit || type == OpType::kCommitError ? value.seq : -1;
   }
+  // For a group operation (set `type` first): its group and generation, and for a commit the
+  // time it was sent.
+  void set_group(NameId group, int32_t generation) {
+    key = group;
+    high_watermark = generation;
+  }
+  void set_invoked_ns(int64_t ns) { value = ValueId{kNoName, ns}; }
 };
 
 class History {

@@ -601,7 +601,7 @@ Status ScenarioRun::final_committed(const std::string& group) {
     op.topic = history_->intern(c.tp.topic);
     op.partition = c.tp.partition.value();
     op.offset = c.offset;
-    op.key = group_name;  // group()
+    op.set_group(group_name, -1);
     history_->add(op);
   }
   return Status::ok();

@@ -312,19 +312,17 @@ void GroupConsumer::commit(OffsetMap offsets, CommitCallback cb) {
     });
   };
   if (offsets.empty()) return later(std::move(cb), Status::ok());
-  if (state_ == MemberState::kLeft) {
-    return later(std::move(cb),
-                 Status::invalid_argument(
-                     "COMMIT_FAILED: member left group " + config_.group_id +
-                     " after max.poll.interval.ms; the group has rebalanced and its partitions "
-                     "may belong to another member now"));
-  }
   if (generation_ < 0) {
-    // Out of every generation (fenced, or rejoining after one): sent with generation -1 the
-    // commit could pass as a simple consumer's on an empty group and move its offsets back.
-    return later(std::move(cb), Status::invalid_argument(
-                                    "COMMIT_FAILED: member of group " + config_.group_id +
-                                    " is in no generation (it is rejoining the group)"));
+    // Out of every generation (left after a poll timeout, fenced, or rejoining): sent with
+    // generation -1 the commit could pass as a simple consumer's on an empty group and move
+    // its offsets back.
+    std::string why = state_ == MemberState::kLeft
+                          ? "left group " + config_.group_id +
+                                " after max.poll.interval.ms; the group has rebalanced and its "
+                                "partitions may belong to another member now"
+                          : "of group " + config_.group_id +
+                                " is in no generation (it is rejoining the group)";
+    return later(std::move(cb), Status::invalid_argument("COMMIT_FAILED: member " + why));
   }
   for (const auto& [tp, offset] : offsets) {
     if (offset.value() < 0) {

@@ -3,14 +3,21 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/runtime/posix_chunk_pool.h"
+
 namespace strata {
 
-// A file's bytes in fixed-size chunks, so that appending to a growing segment never copies
-// (nor page-faults again) what is already written, as one growing vector would; chunks are
-// below glibc's mmap threshold, so a deleted segment's memory is reused through the heap.
+// A file's bytes in fixed-size blocks from the ChunkPool, so that appending to a growing
+// segment never copies (nor page-faults again) what is already written, as one growing
+// vector would, and a deleted segment's blocks go to the next segment.
 class ChunkedBytes {
  public:
-  static constexpr size_t kChunkBytes = 64 * 1024;
+  static constexpr size_t kChunkBytes = ChunkPool::kBlockBytes;
+
+  ChunkedBytes() = default;
+  ChunkedBytes(const ChunkedBytes&) = delete;
+  ChunkedBytes& operator=(const ChunkedBytes&) = delete;
+  ~ChunkedBytes() { resize(0); }
 
   size_t size() const { return size_; }
 
@@ -18,10 +25,9 @@ class ChunkedBytes {
     if (offset >= size_) return 0;
     size_t n = std::min<uint64_t>(out.size(), size_ - offset);
     for (size_t done = 0; done < n;) {
-      const Bytes& c = chunks_[(offset + done) / kChunkBytes];
       size_t at = (offset + done) % kChunkBytes;
-      size_t k = std::min(n - done, c.size() - at);
-      std::copy_n(c.data() + at, k, out.data() + done);
+      size_t k = std::min(n - done, kChunkBytes - at);
+      std::copy_n(chunks_[(offset + done) / kChunkBytes] + at, k, out.data() + done);
       done += k;
     }
     return n;
@@ -31,38 +37,36 @@ class ChunkedBytes {
   // `offset` if that lies past the end).
   void write(uint64_t offset, ByteSpan data) {
     if (offset > size_) resize(offset);
-    while (!data.empty() && offset < size_) {
-      Bytes& c = chunks_[offset / kChunkBytes];
+    reserve(offset + data.size());
+    while (!data.empty()) {
       size_t at = offset % kChunkBytes;
-      size_t k = std::min(data.size(), c.size() - at);
-      std::copy_n(data.data(), k, c.data() + at);
+      size_t k = std::min(data.size(), kChunkBytes - at);
+      std::copy_n(data.data(), k, chunks_[offset / kChunkBytes] + at);
       data = data.subspan(k);
       offset += k;
     }
-    while (!data.empty()) {
-      Bytes& c = tail_with_room();
-      size_t k = std::min(data.size(), kChunkBytes - c.size());
-      c.insert(c.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(k));
-      data = data.subspan(k);
-      size_ += k;
-    }
+    size_ = std::max<size_t>(size_, offset);
   }
 
   // Truncates, or extends with zeros.
   void resize(uint64_t n) {
     if (n <= size_) {
       size_t keep = (n + kChunkBytes - 1) / kChunkBytes;
-      chunks_.resize(keep);
-      if (keep > 0) chunks_.back().resize(n - (keep - 1) * kChunkBytes);
+      while (chunks_.size() > keep) {
+        ChunkPool::instance().give(chunks_.back());
+        chunks_.pop_back();
+      }
       size_ = n;
       return;
     }
-    while (size_ < n) {
-      Bytes& c = tail_with_room();
-      size_t k = std::min<uint64_t>(n - size_, kChunkBytes - c.size());
-      c.resize(c.size() + k);
-      size_ += k;
+    reserve(n);
+    for (uint64_t at = size_; at < n;) {
+      size_t in = at % kChunkBytes;
+      size_t k = std::min<uint64_t>(n - at, kChunkBytes - in);
+      std::fill_n(chunks_[at / kChunkBytes] + in, k, uint8_t{0});
+      at += k;
     }
+    size_ = n;
   }
 
   Bytes prefix(size_t n) const {
@@ -78,16 +82,12 @@ class ChunkedBytes {
   }
 
  private:
-  Bytes& tail_with_room() {
-    if (chunks_.empty() || chunks_.back().size() == kChunkBytes) {
-      chunks_.emplace_back();
-      // A file that outgrew one chunk is a log segment: take whole chunks from then on.
-      if (chunks_.size() > 1) chunks_.back().reserve(kChunkBytes);
-    }
-    return chunks_.back();
+  // Blocks for the first n bytes.
+  void reserve(uint64_t n) {
+    while (chunks_.size() * kChunkBytes < n) chunks_.push_back(ChunkPool::instance().take());
   }
 
-  std::vector<Bytes> chunks_;  // every chunk but the last holds exactly kChunkBytes
+  std::vector<uint8_t*> chunks_;  // owned, from ChunkPool; bytes past size_ are garbage
   size_t size_ = 0;
 };
 

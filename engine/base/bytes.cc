@@ -4,20 +4,9 @@
 
 namespace strata {
 
-uint64_t ByteReader::read_be(size_t n) {
-  if (!ok_ || data_.size() - pos_ < n) {
-    ok_ = false;
-    return 0;
-  }
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + i];
-  pos_ += n;
-  return v;
-}
-
 double ByteReader::f64() { return std::bit_cast<double>(static_cast<uint64_t>(i64())); }
 
-uint64_t ByteReader::uvarlong() {
+uint64_t ByteReader::uvarlong_long() {
   uint64_t v = 0;
   for (int shift = 0; shift < 70; shift += 7) {
     uint8_t b = u8();
@@ -29,7 +18,7 @@ uint64_t ByteReader::uvarlong() {
   return 0;
 }
 
-uint32_t ByteReader::uvarint() {
+uint32_t ByteReader::uvarint_long() {
   uint32_t v = 0;
   for (int shift = 0; shift < 35; shift += 7) {
     uint8_t b = u8();
@@ -41,26 +30,9 @@ uint32_t ByteReader::uvarint() {
   return 0;
 }
 
-int32_t ByteReader::varint() {
-  uint32_t raw = uvarint();
-  return static_cast<int32_t>((raw >> 1) ^ -(raw & 1));
-}
-
-int64_t ByteReader::varlong() { return zigzag_decode(uvarlong()); }
-
-ByteSpan ByteReader::take(size_t n) {
-  if (!ok_ || data_.size() - pos_ < n) {
-    ok_ = false;
-    return {};
-  }
-  ByteSpan out = data_.subspan(pos_, n);
-  pos_ += n;
-  return out;
-}
-
 void ByteWriter::f64(double v) { i64(static_cast<int64_t>(std::bit_cast<uint64_t>(v))); }
 
-void ByteWriter::uvarint(uint64_t v) {
+void ByteWriter::uvarint_long(uint64_t v) {
   while (v >= 0x80) {
     out_.push_back(static_cast<uint8_t>(v | 0x80));
     v >>= 7;

@@ -34,6 +34,29 @@ inline constexpr int64_t zigzag_decode(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 
+// Big-endian loads/stores on raw memory whose bounds the caller already checked.
+inline uint32_t load_be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+inline uint64_t load_be64(const uint8_t* p) {
+  return (uint64_t(load_be32(p)) << 32) | load_be32(p + 4);
+}
+inline uint16_t load_be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
+inline void store_be32(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v >> 24);
+  p[1] = uint8_t(v >> 16);
+  p[2] = uint8_t(v >> 8);
+  p[3] = uint8_t(v);
+}
+inline void store_be64(uint8_t* p, uint64_t v) {
+  store_be32(p, uint32_t(v >> 32));
+  store_be32(p + 4, uint32_t(v));
+}
+inline void store_be16(uint8_t* p, uint16_t v) {
+  p[0] = uint8_t(v >> 8);
+  p[1] = uint8_t(v);
+}
+
 class ByteReader {
  public:
   explicit ByteReader(ByteSpan data) : data_(data) {}
@@ -55,18 +78,55 @@ class ByteReader {
   bool boolean() { return u8() != 0; }
 
   // Unsigned LEB128 (flexible-version lengths and tags). At most 5 bytes for 32-bit values.
-  uint32_t uvarint();
-  uint64_t uvarlong();
+  // The one-byte case, by far the commonest in record fields, is decoded inline.
+  uint32_t uvarint() {
+    if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) return data_[pos_++];
+    return uvarint_long();
+  }
+  uint64_t uvarlong() {
+    if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) return data_[pos_++];
+    return uvarlong_long();
+  }
   // Zigzag varints (record fields).
-  int32_t varint();
-  int64_t varlong();
+  int32_t varint() {
+    uint32_t raw = uvarint();
+    return static_cast<int32_t>((raw >> 1) ^ -(raw & 1));
+  }
+  int64_t varlong() { return zigzag_decode(uvarlong()); }
 
   // Returns a view into the underlying buffer; empty span and failure if too short.
-  ByteSpan take(size_t n);
+  ByteSpan take(size_t n) {
+    if (!ok_ || data_.size() - pos_ < n) {
+      ok_ = false;
+      return {};
+    }
+    ByteSpan out = data_.subspan(pos_, n);
+    pos_ += n;
+    return out;
+  }
   void skip(size_t n) { (void)take(n); }
 
  private:
-  uint64_t read_be(size_t n);
+  uint64_t read_be(size_t n) {
+    if (!ok_ || data_.size() - pos_ < n) {
+      ok_ = false;
+      return 0;
+    }
+    const uint8_t* p = data_.data() + pos_;
+    pos_ += n;
+    switch (n) {
+      case 1: return p[0];
+      case 2: return load_be16(p);
+      case 4: return load_be32(p);
+      case 8: return load_be64(p);
+      default: break;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return v;
+  }
+  uint32_t uvarint_long();
+  uint64_t uvarlong_long();
 
   ByteSpan data_;
   size_t pos_ = 0;
@@ -89,7 +149,13 @@ class ByteWriter {
   void i64(int64_t v) { write_be(static_cast<uint64_t>(v), 8); }
   void f64(double v);
   void boolean(bool v) { u8(v ? 1 : 0); }
-  void uvarint(uint64_t v);
+  void uvarint(uint64_t v) {
+    if (v < 0x80) {
+      out_.push_back(static_cast<uint8_t>(v));
+      return;
+    }
+    uvarint_long(v);
+  }
   void varint(int32_t v) { uvarint(zigzag_encode(v)); }
   void varlong(int64_t v) { uvarint(zigzag_encode(v)); }
   void raw(ByteSpan b) { out_.insert(out_.end(), b.begin(), b.end()); }
@@ -106,8 +172,12 @@ class ByteWriter {
 
  private:
   void write_be(uint64_t v, size_t n) {
-    for (size_t i = 0; i < n; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * (n - 1 - i))));
+    size_t at = out_.size();
+    out_.resize(at + n);
+    uint8_t* p = out_.data() + at;
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
   }
+  void uvarint_long(uint64_t v);
   Bytes& out_;
 };
 
@@ -119,29 +189,6 @@ inline constexpr size_t uvarint_size(uint64_t v) {
     ++n;
   }
   return n;
-}
-
-// Big-endian loads/stores on raw memory whose bounds the caller already checked.
-inline uint32_t load_be32(const uint8_t* p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
-inline uint64_t load_be64(const uint8_t* p) {
-  return (uint64_t(load_be32(p)) << 32) | load_be32(p + 4);
-}
-inline uint16_t load_be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
-inline void store_be32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24);
-  p[1] = uint8_t(v >> 16);
-  p[2] = uint8_t(v >> 8);
-  p[3] = uint8_t(v);
-}
-inline void store_be64(uint8_t* p, uint64_t v) {
-  store_be32(p, uint32_t(v >> 32));
-  store_be32(p + 4, uint32_t(v));
-}
-inline void store_be16(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
 }
 
 }  // namespace strata

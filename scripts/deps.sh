@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config python3 clang libclang-rt-14-dev
   catch2 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-  libyaml-cpp-dev libboost-graph-dev libsqlite3-dev
+  libyaml-cpp-dev libboost-graph-dev libsqlite3-dev libjemalloc-dev
   librdkafka-dev kcat python3-confluent-kafka python3-kafka nodejs npm
   python3-snappy python3-lz4 python3-zstandard
 )

@@ -61,11 +61,6 @@ size_t ChunkPool::in_use() const {
   return in_use_;
 }
 
-size_t ChunkPool::free_blocks() const {
-  std::lock_guard lock(mu_);
-  return free_.size();
-}
-
 void ChunkPool::refill() {
   next_ = map_region();
   end_ = next_ + kMappingBytes;

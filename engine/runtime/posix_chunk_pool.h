@@ -31,9 +31,8 @@ class ChunkPool {
   uint8_t* take();
   void give(uint8_t* block);
 
-  // Blocks handed out and not given back; blocks on the free list.
+  // Blocks handed out and not given back.
   size_t in_use() const;
-  size_t free_blocks() const;
 
  private:
   ChunkPool() = default;

@@ -201,10 +201,20 @@ void ConsumerWorkload::stop() {
 }
 
 void ConsumerWorkload::on_record(const client::ConsumerRecord& r) {
-  auto progress = consumer_->progress({r.topic, r.partition});
+  int32_t p = r.partition.value();
+  if (uint64_t total = consumer_->stats().offset_resets; total != resets_total_) {
+    resets_total_ = total;
+    for (auto& [partition, seen_count] : resets_seen_) resets_stale_[partition] = true;
+  }
+  auto [entry, first_record] = resets_seen_.try_emplace(p, 0);
+  uint64_t& seen = entry->second;
+  uint64_t resets = seen;
+  if (first_record || resets_stale_.erase(p) > 0) {
+    auto progress = consumer_->progress({r.topic, r.partition});
+    resets = progress ? progress->offset_resets : 0;
+  }
   NameId topic = r.topic == spec_.topic ? topic_name_ : history_.intern(r.topic);
-  record_poll(history_, node_.now(), client_name_, topic, r,
-              progress ? progress->offset_resets : 0, resets_seen_[r.partition.value()]);
+  record_poll(history_, node_.now(), client_name_, topic, r, resets, seen);
   ++polled_;
 }
 

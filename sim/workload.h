@@ -129,6 +129,10 @@ class ConsumerWorkload {
   NameId topic_name_;
   std::unique_ptr<client::Consumer> consumer_;
   std::map<int32_t, uint64_t> resets_seen_;  // per partition
+  // The consumer's reset count when every partition's was last looked at; while it stands,
+  // no partition has a new reset and a record needs no progress() lookup.
+  uint64_t resets_total_ = 0;
+  std::map<int32_t, bool> resets_stale_;  // partitions to look at again, once each
   int64_t polled_ = 0;
 };
 

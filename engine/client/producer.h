@@ -148,6 +148,8 @@ class Producer {
 
   // producer.cc: accepting records.
   int64_t record_bytes(const ProducerRecord& r) const;
+  std::optional<int32_t> partition_count(const std::string& topic);
+  std::deque<BatchPtr>& queue(const TopicPartition& tp);
   Status place(ProducerRecord& record, Completion& c, MonoTime created);
   Result<PartitionId> choose_partition(const ProducerRecord& record, int32_t count);
   PartitionId sticky_partition(const std::string& topic, int32_t count, bool rotate);
@@ -174,7 +176,14 @@ class Producer {
   Runtime& rt_;
   ProducerConfig config_;
   NetworkClient net_;
-  std::map<TopicPartition, std::deque<BatchPtr>> queues_;
+  std::map<TopicPartition, std::deque<BatchPtr>> queues_;  // entries are never erased
+  struct HotTopic {  // the last topic partition_count() answered for
+    std::string name;
+    uint64_t metadata_version = 0;
+    int32_t partitions = 0;                     // 0: not known to the metadata
+    std::vector<std::deque<BatchPtr>*> queues;  // its queues_ entries, by partition
+  };
+  HotTopic hot_;
   std::map<std::string, std::deque<Waiting>> waiting_;
   std::map<std::string, PartitionId> sticky_;
   std::map<NodeId, int> requests_in_flight_;

@@ -1,7 +1,9 @@
-// Producer: the sender. Drains ready batches (full, lingered long enough, retried after their
-// backoff, or wanted by flush()) into one Produce request per leader, and handles the
-// answers: completion, retry, or failure.
+// Producer: the sender. A ready batch (full, lingered long enough, retried after its backoff,
+// or wanted by flush()) makes its leader send one Produce request, which carries the first
+// batch of each of that leader's partitions; and it handles the answers: completion, retry,
+// or failure.
 #include <algorithm>
+#include <set>
 
 #include "engine/client/client_errors.h"
 #include "engine/client/producer.h"
@@ -42,11 +44,12 @@ void Producer::run_sender() {
   expire(now);
   Duration delivery = milliseconds(config_.delivery_timeout_ms);
   MonoTime next = now + delivery;
-  std::map<NodeId, std::vector<BatchPtr>> per_node;
-  std::map<NodeId, size_t> bytes;
-  std::vector<BatchPtr> unbuildable;
-  bool more = false;  // something ready was left for a following request
-  bool any = false;   // anything left to wait for at all
+  // First the leaders that a ready batch (full, lingered, retried, flushed) makes worth a
+  // request; then, as Kafka's RecordAccumulator drains, each such leader's request takes the
+  // first batch of every partition it leads, lingered or not, unless that batch is backing
+  // off a retry. Batches of one leader thus travel together instead of in one request each.
+  std::set<NodeId> ready_leaders;
+  bool any = false;  // anything left to wait for at all
   for (auto& [tp, q] : queues_) {
     if (q.empty()) continue;
     any = true;
@@ -62,6 +65,17 @@ void Producer::run_sender() {
       continue;
     }
     if (requests_in_flight_[leader] >= config_.max_in_flight) continue;  // answers wake it
+    ready_leaders.insert(leader);
+  }
+  std::map<NodeId, std::vector<BatchPtr>> per_node;
+  std::map<NodeId, size_t> bytes;
+  std::vector<BatchPtr> unbuildable;
+  bool more = false;  // something ready was left for a following request
+  for (auto& [tp, q] : queues_) {
+    if (ready_leaders.empty()) break;
+    if (q.empty() || q.front()->retry_at > now) continue;
+    NodeId leader = net_.metadata().leader_for(tp);
+    if (!ready_leaders.contains(leader)) continue;
     auto& list = per_node[leader];
     BatchPtr b = q.front();
     if (!b->built) {

@@ -130,6 +130,37 @@ TEST_CASE("null keys stick to one partition per batch and an explicit partition 
   close_client(*f.rt, producer.network());
 }
 
+TEST_CASE("a ready batch takes the lingering batches of its leader's other partitions along") {
+  BrokerFixture f;
+  create_topic(*f.rt, f.endpoint(), "ride", 2);
+  client::ProducerConfig pc;
+  pc.linger_ms = 60000;  // nothing is sent for lingering alone within the test
+  pc.batch_size = 1024;
+  client::Producer producer(*f.rt, client_options(f.endpoint()), pc);
+  client::ProducerRecord warm{"ride", PartitionId(0), std::nullopt, bytes_of("w"), {}, {}};
+  bool warmed = false;
+  REQUIRE(producer.send(warm, [&](auto md) { warmed = md.is_ok(); }));
+  producer.flush([] {});
+  REQUIRE(f.rt->run_until([&] { return warmed; }, std::chrono::seconds(5)));
+
+  // One small record waits on partition 1; then partition 0's batch fills up.
+  std::optional<Result<client::RecordMetadata>> rider;
+  client::ProducerRecord small{"ride", PartitionId(1), std::nullopt, bytes_of("r"), {}, {}};
+  REQUIRE(producer.send(small, [&](auto md) { rider = std::move(md); }));
+  f.rt->run_once(milliseconds(50));
+  CHECK(!rider.has_value());  // lingering
+  int full_acked = 0;
+  for (int i = 0; i < 10; ++i) {
+    client::ProducerRecord r{"ride", PartitionId(0), std::nullopt, Bytes(200, 'x'), {}, {}};
+    REQUIRE(producer.send(std::move(r), [&](auto md) { full_acked += md.is_ok(); }));
+  }
+  REQUIRE(f.rt->run_until([&] { return rider.has_value(); }, std::chrono::seconds(5)));
+  REQUIRE(*rider);
+  CHECK((*rider)->partition == PartitionId(1));
+  CHECK(full_acked >= 1);
+  close_client(*f.rt, producer.network());
+}
+
 TEST_CASE("buffer.memory bounds accepted records, flush completes them") {
   BrokerFixture f;
   create_topic(*f.rt, f.endpoint(), "small", 1);

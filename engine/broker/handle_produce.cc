@@ -15,12 +15,13 @@ using Response = proto::ProduceResponse;
 int16_t code(ErrorCode e) { return static_cast<int16_t>(e); }
 
 // Appends one partition's records; fills `out`. `frame` owns the bytes `records` views.
-void produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p,
+// Returns whether the log grew.
+bool produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p,
                        ByteSpan records, Response::PartitionResponse& out) {
   const Topic& topic = *b.topics().find(p.topic);
   if (records.size() > size_t(topic.config.max_message_bytes) + 12) {
     out.error_code = code(ErrorCode::kMessageTooLarge);
-    return;
+    return false;
   }
   // Old message sets (magic 0/1) put their magic byte at the same position as batch v2; say
   // so precisely instead of reporting a short or corrupt batch.
@@ -31,20 +32,20 @@ void produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
                                     std::to_string(int(records[batch_format::kMagicAt])) +
                                     " is not supported (record batch v2 only)");
     out.error_code = code(ErrorCode::kInvalidRecord);
-    return;
+    return false;
   }
   AppendValidation v = validate_for_append(records);
   if (!v.ok()) {
     b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() + ": " +
                                     v.status.message());
     out.error_code = v.error_code();
-    return;
+    return false;
   }
   for (const BatchInfo& info : v.batches) {
     if (info.transactional || info.control || info.producer_id >= 0) {
       // Idempotent and transactional producers need InitProducerId, which is not served yet.
       out.error_code = code(ErrorCode::kUnsupportedForMessageFormat);
-      return;
+      return false;
     }
   }
   // The records view points into the request frame, which this request owns: stamp in place.
@@ -60,7 +61,7 @@ void produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
   if (!appended) {
     b.runtime().error("produce", p.key() + ": append failed: " + appended.status().to_string());
     out.error_code = code(ErrorCode::kKafkaStorageError);
-    return;
+    return false;
   }
   out.base_offset = appended->first_offset.value();
   out.log_append_time_ms = appended->log_append_time_ms;
@@ -69,7 +70,7 @@ void produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
   for (const BatchInfo& info : v.batches) count += info.records_count;
   b.stats().records_in += count;
   b.stats().bytes_in += records.size();
-  b.on_appended(p);
+  return true;
 }
 
 }  // namespace
@@ -78,6 +79,10 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
   proto::ProduceRequest req;
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
   Response resp;
+  // Fetches waiting on the partitions this request grows are woken once the whole request is
+  // appended, as Kafka completes delayed operations after a request: a consumer of several
+  // partitions then gets one answer with all of them, not one answer per partition.
+  std::vector<PartitionReplica*> grown;
   bool acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
   for (const auto& td : req.topic_data) {
     Response::TopicResponse tr;
@@ -99,7 +104,7 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
       } else if (!pd.records.has_value() || pd.records->empty()) {
         pr.error_code = code(ErrorCode::kCorruptMessage);
       } else {
-        produce_partition(b, ctx, *p, *pd.records, pr);
+        if (produce_partition(b, ctx, *p, *pd.records, pr)) grown.push_back(p);
       }
       tr.partition_responses.push_back(pr);
     }
@@ -114,6 +119,7 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
                                       std::to_string(pr.index) + " failed with error " +
                                       std::to_string(pr.error_code));
           b.respond_nothing(ctx);
+          for (PartitionReplica* p : grown) b.on_appended(*p);
           return Status::ok();
         }
       }
@@ -122,6 +128,7 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
   } else {
     b.respond(ctx, resp);
   }
+  for (PartitionReplica* p : grown) b.on_appended(*p);
   return Status::ok();
 }
 

@@ -1,5 +1,7 @@
 // Scripted broker tests over a real loopback connection, speaking the wire protocol through
 // our own codecs.
+#include <map>
+
 #include "tests/broker/broker_harness.h"
 
 using namespace strata;
@@ -146,6 +148,38 @@ TEST_CASE("a long-poll fetch is answered when data arrives, and pipelined respon
   CHECK(fr.responses.at(0).partitions.at(0).high_watermark == 5);
   auto md = consumer.receive<proto::MetadataResponse>(1, &id);
   CHECK(id == md_id);
+  (void)producer.receive<proto::ProduceResponse>(7);
+}
+
+TEST_CASE("a parked fetch waits for the whole produce request and answers every partition") {
+  BrokerFixture f;
+  WireClient consumer(*f.rt, f.endpoint());
+  WireClient producer(*f.rt, f.endpoint());
+  consumer.send(create_topic_request("two", 2), 4);
+  (void)consumer.receive<proto::CreateTopicsResponse>(4);
+
+  proto::FetchRequest fetch = fetch_request("two", 0, 0, 10000);
+  auto& p1 = fetch.topics.at(0).partitions.emplace_back(fetch.topics.at(0).partitions.at(0));
+  p1.partition = 1;
+  consumer.send(fetch, 11);
+  f.rt->run_until([] { return false; }, std::chrono::milliseconds(100));
+  REQUIRE(f.broker->fetch_purgatory().size() == 1);
+
+  // One request appends to both partitions; the fetch must not leave with partition 0 alone.
+  Bytes zero = make_batch(3, "a"), one = make_batch(4, "b");
+  proto::ProduceRequest req = produce_request("two", 0, zero);
+  auto& second = req.topic_data.at(0).partition_data.emplace_back();
+  second.index = 1;
+  second.records = ByteSpan(one);
+  producer.send(req, 7);
+  auto fr = consumer.receive<proto::FetchResponse>(11);
+  std::map<int32_t, int64_t> hw;
+  for (const auto& p : fr.responses.at(0).partitions) {
+    CHECK(p.error_code == 0);
+    CHECK(p.records.has_value());
+    hw[p.partition_index] = p.high_watermark;
+  }
+  CHECK(hw == std::map<int32_t, int64_t>{{0, 3}, {1, 4}});
   (void)producer.receive<proto::ProduceResponse>(7);
 }
 

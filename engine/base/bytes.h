@@ -191,4 +191,15 @@ inline constexpr size_t uvarint_size(uint64_t v) {
   return n;
 }
 
+// Writes the unsigned varint encoding of v at p, which has room for uvarint_size(v) bytes;
+// returns the byte after it.
+inline uint8_t* encode_uvarint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
 }  // namespace strata

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "engine/base/crc32c.h"
@@ -289,15 +290,25 @@ Result<std::vector<Record>> decode_records(ByteSpan batch, size_t max_decompress
 RecordBatchBuilder::RecordBatchBuilder(BatchBuilderOptions options) : options_(options) {}
 
 namespace {
-void write_nullable(ByteWriter& w, const std::optional<ByteSpan>& b) {
-  if (!b) {
-    w.varint(-1);
-    return;
-  }
-  STRATA_ASSERT(b->size() <= size_t(INT32_MAX), "record field over 2 GiB");
-  w.varint(int32_t(b->size()));
-  w.raw(*b);
+// Bytes that put_nullable() writes for `b`.
+size_t nullable_size(const std::optional<ByteSpan>& b) {
+  if (!b) return 1;  // varint -1
+  return uvarint_size(zigzag_encode(int64_t(b->size()))) + b->size();
 }
+
+// A varint length (-1 for null) and the bytes, at p; returns the byte after them.
+uint8_t* put_nullable(uint8_t* p, const std::optional<ByteSpan>& b) {
+  if (!b) return encode_uvarint(p, zigzag_encode(-1));
+  p = encode_uvarint(p, zigzag_encode(int64_t(b->size())));
+  if (!b->empty()) std::memcpy(p, b->data(), b->size());
+  return p + b->size();
+}
+
+std::optional<ByteSpan> header_value(const RecordHeader& h) {
+  if (!h.value) return std::nullopt;
+  return ByteSpan(*h.value);
+}
+
 }  // namespace
 
 void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteSpan> key,
@@ -309,24 +320,33 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteSpan> key,
     max_timestamp_ = timestamp_ms;
   }
   max_timestamp_ = std::max(max_timestamp_, timestamp_ms);
-  scratch_.clear();
-  ByteWriter w(scratch_);
-  w.i8(0);  // record attributes: unused in magic 2
+  // The body's length comes first, so it is summed from the fields' sizes; then the length
+  // and the fields are written once, straight into the batch.
   // Wrapping subtraction: the delta of any two int64 timestamps round-trips through zigzag.
-  w.varlong(int64_t(uint64_t(timestamp_ms) - uint64_t(base_timestamp_)));
-  w.varint(count_);  // offset delta
-  write_nullable(w, key);
-  write_nullable(w, value);
+  uint64_t timestamp_delta =
+      zigzag_encode(int64_t(uint64_t(timestamp_ms) - uint64_t(base_timestamp_)));
   STRATA_ASSERT(headers.size() <= size_t(INT32_MAX));
-  w.varint(int32_t(headers.size()));
+  size_t body = 1 + uvarint_size(timestamp_delta) + uvarint_size(zigzag_encode(count_)) +
+                nullable_size(key) + nullable_size(value) +
+                uvarint_size(zigzag_encode(int64_t(headers.size())));
   for (const RecordHeader& h : headers) {
-    write_nullable(w, as_bytes(h.key));
-    write_nullable(w, h.value ? std::optional<ByteSpan>(*h.value) : std::nullopt);
+    body += nullable_size(as_bytes(h.key)) + nullable_size(header_value(h));
   }
-  STRATA_ASSERT(scratch_.size() <= size_t(INT32_MAX), "record over 2 GiB");
-  ByteWriter rw(records_);
-  rw.varint(int32_t(scratch_.size()));
-  rw.raw(scratch_);
+  STRATA_ASSERT(body <= size_t(INT32_MAX), "record over 2 GiB");
+  size_t at = records_.size();
+  records_.resize(at + uvarint_size(zigzag_encode(int64_t(body))) + body);
+  uint8_t* p = encode_uvarint(records_.data() + at, zigzag_encode(int64_t(body)));
+  *p++ = 0;  // record attributes: unused in magic 2
+  p = encode_uvarint(p, timestamp_delta);
+  p = encode_uvarint(p, zigzag_encode(count_));  // offset delta
+  p = put_nullable(p, key);
+  p = put_nullable(p, value);
+  p = encode_uvarint(p, zigzag_encode(int64_t(headers.size())));
+  for (const RecordHeader& h : headers) {
+    p = put_nullable(p, as_bytes(h.key));
+    p = put_nullable(p, header_value(h));
+  }
+  STRATA_ASSERT(p == records_.data() + records_.size(), "record length miscounted");
   ++count_;
 }
 

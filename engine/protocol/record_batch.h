@@ -157,7 +157,6 @@ class RecordBatchBuilder {
  private:
   BatchBuilderOptions options_;
   Bytes records_;  // encoded, uncompressed records
-  Bytes scratch_;  // one record's body, reused to learn its length before writing it
   int32_t count_ = 0;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;

@@ -91,11 +91,11 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
-std::string json_bytes(const std::optional<Bytes>& b) {
+std::string json_bytes(const std::optional<ByteSpan>& b) {
   return b ? json_string(as_chars(*b)) : "null";
 }
 
-std::string to_string(const std::optional<Bytes>& b) {
+std::string to_string(const std::optional<ByteSpan>& b) {
   return b ? std::string(as_chars(*b)) : std::string();
 }
 

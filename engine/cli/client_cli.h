@@ -65,8 +65,8 @@ void close_client(PosixRuntime& rt, client::NetworkClient& net);
 // "text" with JSON string escaping (quotes included).
 std::string json_string(std::string_view s);
 // Bytes as a JSON string, or null.
-std::string json_bytes(const std::optional<Bytes>& b);
-std::string to_string(const std::optional<Bytes>& b);
+std::string json_bytes(const std::optional<ByteSpan>& b);
+std::string to_string(const std::optional<ByteSpan>& b);
 
 // Prints "strata <command>: <message>" on stderr.
 void print_error(const std::string& command, const std::string& message);

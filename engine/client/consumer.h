@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,9 +57,13 @@ struct ConsumerRecord {
   Offset offset{0};
   int64_t timestamp_ms = -1;
   bool log_append_time = false;  // timestamp type: LogAppendTime rather than CreateTime
-  std::optional<Bytes> key;
-  std::optional<Bytes> value;
+  // Views into `storage`: the fetched (or decompressed) bytes the record was read from,
+  // shared by the records of one fetch. A record, or a copy, stays valid however long it is
+  // kept; nothing was copied to deliver it.
+  std::optional<ByteSpan> key;
+  std::optional<ByteSpan> value;
   std::vector<RecordHeader> headers;
+  std::shared_ptr<const Bytes> storage;
 };
 
 struct PartitionProgress {
@@ -162,6 +167,7 @@ class Consumer {
   std::map<TopicPartition, PartitionState> parts_;
   std::map<NodeId, bool> fetching_from_;
   std::deque<ConsumerRecord> queue_;
+  std::vector<RecordView> decoded_;  // take_records' scratch, kept for its capacity
   RecordCallback record_cb_;
   ErrorCallback error_cb_;
   std::vector<std::pair<TopicPartition, Status>> errors_;  // waiting for report()

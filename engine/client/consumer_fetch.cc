@@ -118,6 +118,8 @@ void Consumer::on_fetch_partition(const FetchedPartition& f,
 }
 
 Status Consumer::take_records(const TopicPartition& tp, PartitionState& s, ByteSpan records) {
+  // One copy of the fetched bytes, which the records delivered from them share.
+  std::shared_ptr<const Bytes> fetched;
   BatchSplitter splitter(records);
   while (auto one = splitter.next()) {
     auto header = parse_batch_header(*one);
@@ -128,27 +130,31 @@ Status Consumer::take_records(const TopicPartition& tp, PartitionState& s, ByteS
       s.position = header->last() + 1;
       continue;
     }
-    auto decoded = decode_records(*one);
-    if (!decoded) {
+    if (!fetched) fetched = std::make_shared<const Bytes>(records.begin(), records.end());
+    ByteSpan batch = ByteSpan(*fetched).subspan(size_t(one->data() - records.data()), one->size());
+    Bytes decompressed;
+    if (Status st = decode_record_views(batch, decoded_, decompressed); !st) {
       return Status::corruption("batch at offset " + std::to_string(header->base_offset) +
-                                " of " + tp.to_string() + ": " + decoded.status().message());
+                                " of " + tp.to_string() + ": " + st.message());
     }
-    for (auto& r : *decoded) {
+    std::shared_ptr<const Bytes> storage = fetched;
+    if (!decompressed.empty()) storage = std::make_shared<const Bytes>(std::move(decompressed));
+    for (RecordView& r : decoded_) {
       Offset offset(header->base_offset + r.offset_delta);
       if (offset < position) continue;
-      ConsumerRecord cr;
+      ConsumerRecord& cr = queue_.emplace_back();
       cr.topic = tp.topic;
       cr.partition = tp.partition;
       cr.offset = offset;
       cr.log_append_time = header->log_append_time();
       cr.timestamp_ms = cr.log_append_time ? header->max_timestamp
                                            : header->base_timestamp + r.timestamp_delta;
-      cr.key = std::move(r.key);
-      cr.value = std::move(r.value);
+      cr.key = r.key;
+      cr.value = r.value;
       cr.headers = std::move(r.headers);
+      cr.storage = storage;
       stats_.bytes += (cr.key ? cr.key->size() : 0) + (cr.value ? cr.value->size() : 0);
       ++stats_.records;
-      queue_.push_back(std::move(cr));
     }
     s.position = header->last() + 1;
   }

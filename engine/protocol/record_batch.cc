@@ -48,13 +48,13 @@ std::optional<Bytes> to_bytes(const std::optional<ByteSpan>& s) {
   return Bytes(s->begin(), s->end());
 }
 
-Status read_headers(ByteReader& body, int32_t index, Record* out) {
+Status read_headers(ByteReader& body, int32_t index, std::vector<RecordHeader>* out) {
   int32_t count = body.varint();
   if (!body.ok() || count < 0 || size_t(count) > body.remaining() / kMinHeaderBytes) {
     return Status::corruption(at_record(index) + "invalid header count " +
                               std::to_string(count));
   }
-  if (out) out->headers.reserve(size_t(count));
+  if (out) out->reserve(size_t(count));
   for (int32_t h = 0; h < count; ++h) {
     int32_t key_len = body.varint();
     // Kafka requires a non-null header key.
@@ -68,7 +68,7 @@ Status read_headers(ByteReader& body, int32_t index, Record* out) {
       return Status::corruption(at_record(index) + "header " + std::to_string(h) +
                                 " runs past the end of the record");
     }
-    if (out) out->headers.push_back({std::string(as_chars(key)), to_bytes(value)});
+    if (out) out->push_back({std::string(as_chars(key)), to_bytes(value)});
   }
   return Status::ok();
 }
@@ -79,8 +79,9 @@ struct RecordFields {
   int32_t offset_delta = 0;
 };
 
-// Decodes the record at the reader's position. Copies it into `out` when non-null.
-Status read_record(ByteReader& r, int32_t index, RecordFields& fields, Record* out) {
+// Decodes the record at the reader's position. Fills `out` (views into the reader's bytes)
+// when non-null.
+Status read_record(ByteReader& r, int32_t index, RecordFields& fields, RecordView* out) {
   int32_t len = r.varint();
   if (!r.ok() || len < 0 || size_t(len) > r.remaining()) {
     return Status::corruption(at_record(index) + "length " + std::to_string(len) +
@@ -97,10 +98,10 @@ Status read_record(ByteReader& r, int32_t index, RecordFields& fields, Record* o
   if (out) {
     out->timestamp_delta = fields.timestamp_delta;
     out->offset_delta = fields.offset_delta;
-    out->key = to_bytes(key);
-    out->value = to_bytes(value);
+    out->key = key;
+    out->value = value;
   }
-  STRATA_RETURN_IF_ERROR(read_headers(body, index, out));
+  STRATA_RETURN_IF_ERROR(read_headers(body, index, out ? &out->headers : nullptr));
   if (!body.ok()) return Status::corruption(at_record(index) + "fields run past its length");
   if (!body.at_end()) {
     return Status::corruption(at_record(index) + std::to_string(body.remaining()) +
@@ -117,9 +118,9 @@ struct RecordsSummary {
   bool sequential = true;  // offset deltas are exactly 0, 1, 2, ...
 };
 
-// Walks exactly `count` records that must fill `payload`; appends copies to `out` if given.
+// Walks exactly `count` records that must fill `payload`; appends views to `out` if given.
 Status walk_records(ByteSpan payload, int32_t count, RecordsSummary& summary,
-                    std::vector<Record>* out) {
+                    std::vector<RecordView>* out) {
   if (count < 0 || count > limits::kRecordsPerBatchMax) {
     return Status::corruption("invalid recordsCount " + std::to_string(count));
   }
@@ -128,14 +129,12 @@ Status walk_records(ByteSpan payload, int32_t count, RecordsSummary& summary,
   for (int32_t i = 0; i < count; ++i) {
     RecordFields fields;
     if (out == nullptr) {
-      // The append path only validates. Building an empty Record per record here cost a
+      // The append path only validates. Building an empty record per record here cost a
       // 104-byte zero fill (rep stos) each time, a third of this walk's time in a profile of
       // 100-byte records (results/perf-produce-consume.md).
       STRATA_RETURN_IF_ERROR(read_record(r, i, fields, nullptr));
     } else {
-      Record rec;
-      STRATA_RETURN_IF_ERROR(read_record(r, i, fields, &rec));
-      out->push_back(std::move(rec));
+      STRATA_RETURN_IF_ERROR(read_record(r, i, fields, &out->emplace_back()));
     }
     if (i == 0) summary.first_offset_delta = fields.offset_delta;
     summary.last_offset_delta = fields.offset_delta;
@@ -273,15 +272,30 @@ Status BatchSplitter::tail_status() const {
 
 // ---- records ------------------------------------------------------------------------------
 
-Result<std::vector<Record>> decode_records(ByteSpan batch, size_t max_decompressed) {
+Status decode_record_views(ByteSpan batch, std::vector<RecordView>& out, Bytes& decompressed,
+                           size_t max_decompressed) {
+  out.clear();
+  decompressed.clear();
   STRATA_RETURN_IF_ERROR(validate_batch(batch));
   BatchHeader h = parse_batch_header(batch).value();
-  Bytes storage;
   STRATA_ASSIGN_OR_RETURN(ByteSpan payload,
-                          records_payload(h, batch, max_decompressed, storage));
-  std::vector<Record> records;
+                          records_payload(h, batch, max_decompressed, decompressed));
   RecordsSummary summary;
-  STRATA_RETURN_IF_ERROR(walk_records(payload, h.records_count, summary, &records));
+  Status st = walk_records(payload, h.records_count, summary, &out);
+  if (!st) out.clear();
+  return st;
+}
+
+Result<std::vector<Record>> decode_records(ByteSpan batch, size_t max_decompressed) {
+  std::vector<RecordView> views;
+  Bytes decompressed;
+  STRATA_RETURN_IF_ERROR(decode_record_views(batch, views, decompressed, max_decompressed));
+  std::vector<Record> records;
+  records.reserve(views.size());
+  for (RecordView& v : views) {
+    records.push_back(Record{v.offset_delta, v.timestamp_delta, to_bytes(v.key),
+                             to_bytes(v.value), std::move(v.headers)});
+  }
   return records;
 }
 

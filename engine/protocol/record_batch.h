@@ -125,6 +125,21 @@ struct Record {
 Result<std::vector<Record>> decode_records(
     ByteSpan batch, size_t max_decompressed = limits::kDecompressedBatchBytesMax);
 
+// A record decoded in place: its key and value view the batch, or the decompressed records
+// of a compressed batch. Headers are copied (they are few and small).
+struct RecordView {
+  int64_t offset_delta = 0;
+  int64_t timestamp_delta = 0;
+  std::optional<ByteSpan> key, value;
+  std::vector<RecordHeader> headers;
+};
+
+// decode_records() without copying keys and values: fills `out` (cleared first; its capacity
+// serves the next batch) with views into `batch`, or into `decompressed`, which receives the
+// records of a compressed batch. On error `out` is left empty.
+Status decode_record_views(ByteSpan batch, std::vector<RecordView>& out, Bytes& decompressed,
+                           size_t max_decompressed = limits::kDecompressedBatchBytesMax);
+
 // Builds one batch (base offset 0), the way a producer does. Records are encoded as they are
 // added, so estimated_size() is exact for an uncompressed batch and an upper bound (give or
 // take the codec's framing) for a compressed one.

@@ -79,7 +79,7 @@ inline std::vector<client::ConsumerRecord> consume(PosixRuntime& rt, const Endpo
 }
 
 inline Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
-inline std::string str(const std::optional<Bytes>& b) {
+inline std::string str(const std::optional<ByteSpan>& b) {
   return b ? std::string(b->begin(), b->end()) : "<null>";
 }
 

@@ -89,35 +89,42 @@ const ProducerWorkload::Key& ProducerWorkload::key(uint64_t n) {
   return k;
 }
 
-// "<producer>:<seq>|" padded with 'x' to record_size bytes.
-Bytes ProducerWorkload::value_of(int64_t seq) const {
+// "<producer>:<seq>|" padded with 'x' to record_size bytes, into `value` (whose memory the
+// next record reuses).
+void ProducerWorkload::fill_value(int64_t seq, Bytes& value) const {
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
   STRATA_ASSERT(ec == std::errc());
   size_t prefix = spec_.id.size() + 1 + size_t(end - digits) + 1;
-  Bytes value(std::max(prefix, size_t(spec_.record_size)), uint8_t('x'));
+  size_t size = std::max(prefix, size_t(spec_.record_size));
+  if (value.size() != size) value.assign(size, uint8_t('x'));
   uint8_t* out = std::copy(spec_.id.begin(), spec_.id.end(), value.data());
   *out++ = ':';
   out = std::copy(digits, end, out);
-  *out = '|';
-  return value;
+  *out++ = '|';
+  // Padding over whatever a previous value's prefix (at most 20 digits) left.
+  size_t longest_prefix = spec_.id.size() + 2 + 20;
+  std::fill(out, value.data() + std::max(prefix, std::min(size, longest_prefix)), uint8_t('x'));
 }
 
 void ProducerWorkload::send_one() {
   int64_t seq = seq_++;
   ValueId id{client_name_, seq};
-  client::ProducerRecord rec;
+  client::ProducerRecord& rec = record_;  // reused: send() copies its bytes
   rec.topic = spec_.topic;
   NameId key_name = kNoName;
   if (auto n = next_key()) {
     const Key& k = key(*n);
     rec.key = k.bytes;
     key_name = k.name;
+  } else {
+    rec.key.reset();
   }
-  rec.value = value_of(seq);
+  if (!rec.value) rec.value.emplace();
+  fill_value(seq, *rec.value);
   record(OpType::kSend, id, key_name, -1, -1, kNoName);
   track_key(seq, key_name);
-  Status s = producer_->send(std::move(rec), [this, seq](Result<client::RecordMetadata> md) {
+  Status s = producer_->send(rec, [this, seq](Result<client::RecordMetadata> md) {
     NameId k = untrack_key(seq);
     if (md) {
       record(OpType::kAck, ValueId{client_name_, seq}, k, md->partition.value(),

@@ -85,7 +85,7 @@ class ProducerWorkload {
   void send_one();
   std::optional<uint64_t> next_key();
   const Key& key(uint64_t n);
-  Bytes value_of(int64_t seq) const;
+  void fill_value(int64_t seq, Bytes& value) const;
   void record(OpType type, ValueId id, NameId key, int32_t partition, int64_t offset,
               NameId error);
   void track_key(int64_t seq, NameId key);
@@ -104,6 +104,7 @@ class ProducerWorkload {
   std::vector<Key> keys_;  // by key number, filled as keys are first used
   std::deque<NameId> in_flight_keys_;  // key of record first_in_flight_ + i, or kDoneKey
   int64_t first_in_flight_ = 0;
+  client::ProducerRecord record_;  // send_one()'s, reused for its buffers
   // Declared last, destroyed first: its callbacks point into this object (and are dropped
   // unrun when it is destroyed).
   std::unique_ptr<client::Producer> producer_;

@@ -71,7 +71,7 @@ int64_t Producer::record_bytes(const ProducerRecord& r) const {
   return n;
 }
 
-Status Producer::send(ProducerRecord record, SendCallback cb) {
+Status Producer::send(const ProducerRecord& record, SendCallback cb) {
   STRATA_ASSERT(cb, "send() needs a callback");
   if (record.topic.empty() || record.topic.size() > size_t(::strata::limits::kTopicNameBytesMax)) {
     return Status::invalid_argument("invalid topic name '" + record.topic + "'");
@@ -92,12 +92,12 @@ Status Producer::send(ProducerRecord record, SendCallback cb) {
   }
   Completion c{std::move(cb), record.timestamp_ms.value_or(rt_.wall_clock_ms()), next_seq_,
                bytes};
-  record.timestamp_ms = c.timestamp_ms;
   MonoTime now = rt_.now();
   if (partition_count(record.topic)) {
     if (Status s = place(record, c, now); !s) return s;
   } else {
-    waiting_[record.topic].push_back(Waiting{std::move(record), std::move(c), now});
+    Waiting& w = waiting_[record.topic].emplace_back(Waiting{record, std::move(c), now});
+    w.record.timestamp_ms = w.completion.timestamp_ms;
     net_.request_metadata_update();
     wake(now + milliseconds(config_.delivery_timeout_ms));
   }
@@ -134,7 +134,7 @@ std::deque<Producer::BatchPtr>& Producer::queue(const TopicPartition& tp) {
   return *hot_.queues[i];
 }
 
-Status Producer::place(ProducerRecord& record, Completion& c, MonoTime created) {
+Status Producer::place(const ProducerRecord& record, Completion& c, MonoTime created) {
   auto count = partition_count(record.topic);
   STRATA_ASSERT(count.has_value(), "place() needs the topic's metadata");
   STRATA_ASSIGN_OR_RETURN(PartitionId p, choose_partition(record, *count));
@@ -195,7 +195,7 @@ bool Producer::would_overflow(const std::deque<BatchPtr>& q, int64_t bytes) cons
          int64_t(last.builder.estimated_size()) + bytes > config_.batch_size;
 }
 
-void Producer::append(const TopicPartition& tp, ProducerRecord& record, Completion c,
+void Producer::append(const TopicPartition& tp, const ProducerRecord& record, Completion c,
                       MonoTime created) {
   (void)created;
   auto& q = queue(tp);

@@ -91,11 +91,11 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Accepts the record (then `cb` runs exactly once, later) or refuses it at once with a
-  // Status (then `cb` is never called): kResourceExhausted when buffer.memory is full,
-  // kInvalidArgument for an empty topic, a record above max.request.size or a partition
-  // outside the topic.
-  Status send(ProducerRecord record, SendCallback cb);
+  // Accepts the record, its bytes copied before send() returns (then `cb` runs exactly once,
+  // later), or refuses it at once with a Status (then `cb` is never called):
+  // kResourceExhausted when buffer.memory is full, kInvalidArgument for an empty topic, a
+  // record above max.request.size or a partition outside the topic.
+  Status send(const ProducerRecord& record, SendCallback cb);
   // `done` runs once every record accepted before this call has completed.
   void flush(std::function<void()> done);
 
@@ -150,10 +150,10 @@ class Producer {
   int64_t record_bytes(const ProducerRecord& r) const;
   std::optional<int32_t> partition_count(const std::string& topic);
   std::deque<BatchPtr>& queue(const TopicPartition& tp);
-  Status place(ProducerRecord& record, Completion& c, MonoTime created);
+  Status place(const ProducerRecord& record, Completion& c, MonoTime created);
   Result<PartitionId> choose_partition(const ProducerRecord& record, int32_t count);
   PartitionId sticky_partition(const std::string& topic, int32_t count, bool rotate);
-  void append(const TopicPartition& tp, ProducerRecord& record, Completion c,
+  void append(const TopicPartition& tp, const ProducerRecord& record, Completion c,
               MonoTime created);
   bool would_overflow(const TopicPartition& tp, int64_t bytes) const;
   bool would_overflow(const std::deque<BatchPtr>& q, int64_t bytes) const;

@@ -78,9 +78,22 @@ class ByteReader {
   bool boolean() { return u8() != 0; }
 
   // Unsigned LEB128 (flexible-version lengths and tags). At most 5 bytes for 32-bit values.
-  // The one-byte case, by far the commonest in record fields, is decoded inline.
+  // The one- and two-byte cases, by far the commonest in record fields (a record of 64 to
+  // 8191 bytes has a two-byte zigzag length), are decoded inline.
   uint32_t uvarint() {
-    if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) return data_[pos_++];
+    if (ok_ && data_.size() - pos_ >= 2) {
+      const uint8_t* p = data_.data() + pos_;
+      if (p[0] < 0x80) {
+        pos_ += 1;
+        return p[0];
+      }
+      if (p[1] < 0x80) {
+        pos_ += 2;
+        return uint32_t(p[0] & 0x7f) | (uint32_t(p[1]) << 7);
+      }
+    } else if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) {
+      return data_[pos_++];
+    }
     return uvarint_long();
   }
   uint64_t uvarlong() {

@@ -32,7 +32,8 @@ std::string at_record(int32_t index) { return "record " + std::to_string(index) 
 // Reads a varint length that may be -1 for null, then that many bytes.
 // Returns false (leaving `out` unset) on a malformed length; the reader's ok() covers
 // running past the end.
-bool read_nullable(ByteReader& r, std::optional<ByteSpan>& out) {
+[[gnu::always_inline]] inline bool read_nullable(ByteReader& r,
+                                                 std::optional<ByteSpan>& out) {
   int32_t len = r.varint();
   if (!r.ok() || len < -1) return false;
   if (len == -1) {

@@ -57,6 +57,31 @@ TEST_CASE("varints follow protobuf zigzag and unsigned LEB128") {
   CHECK(uvarint_size(300) == 2);
 }
 
+TEST_CASE("varints of every length round-trip and a cut-short one fails without advancing") {
+  for (uint64_t v : {0ull, 1ull, 127ull, 128ull, 16383ull, 16384ull, 2097151ull, 2097152ull,
+                     268435455ull, 268435456ull, 4294967295ull}) {
+    Bytes buf;
+    ByteWriter(buf).uvarint(v);
+    REQUIRE(buf.size() == uvarint_size(v));
+    Bytes raw(uvarint_size(v));
+    CHECK(encode_uvarint(raw.data(), v) == raw.data() + raw.size());
+    CHECK(raw == buf);
+    ByteReader whole(buf);
+    CHECK(whole.uvarint() == uint32_t(v));
+    CHECK(whole.ok());
+    CHECK(whole.at_end());
+    ByteReader wide(buf);
+    CHECK(wide.uvarlong() == v);
+    CHECK(wide.at_end());
+    for (size_t cut = 1; cut < buf.size(); ++cut) {
+      ByteReader r(ByteSpan(buf).first(cut));
+      (void)r.uvarint();
+      CHECK_FALSE(r.ok());
+      CHECK(r.position() == 0);
+    }
+  }
+}
+
 TEST_CASE("an over-long varint is malformed input") {
   Bytes buf(11, 0xff);
   ByteReader r(buf);

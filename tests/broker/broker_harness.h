@@ -1,5 +1,5 @@
-// Test harness: a real Broker on a PosixRuntime (loopback, port 0, temp dir) and a raw wire
-// client that sends encoded requests and collects response frames in arrival order.
+// Test harness: a real Broker on a PosixRuntime (loopback, port 0, temp dir); tests talk to it
+// with the raw WireClient (tests/support/wire_client.h).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -14,73 +14,9 @@
 #include "engine/protocol/messages.h"
 #include "engine/protocol/record_batch.h"
 #include "engine/runtime/posix_runtime.h"
+#include "tests/support/wire_client.h"
 
 namespace strata::testing {
-
-class WireClient final : public ConnectionHandler {
- public:
-  WireClient(PosixRuntime& rt, const Endpoint& to) : rt_(rt) {
-    auto c = rt.transport().connect(to, this);
-    REQUIRE(c);
-    conn_ = *c;
-    REQUIRE(rt.run_until([&] { return connected_ || closed_; }, std::chrono::seconds(5)));
-    REQUIRE(connected_);
-  }
-  ~WireClient() override {
-    if (!closed_) {
-      rt_.transport().close(conn_);
-      rt_.run_until([&] { return closed_; }, std::chrono::seconds(2));
-    }
-  }
-
-  template <class Msg>
-  int32_t send(const Msg& msg, int16_t version) {
-    proto::RequestHeader h{Msg::kApiKey, version, next_correlation_++, "wire-test"};
-    Bytes frame;
-    proto::append_request_frame(frame, h, msg);
-    send_raw(Bytes(frame.begin() + 4, frame.end()));
-    return h.correlation_id;
-  }
-  void send_raw(Bytes frame_without_size) {
-    REQUIRE(rt_.transport().send(conn_, std::move(frame_without_size)));
-  }
-  // Waits for the next response frame and decodes it as Msg.
-  template <class Msg>
-  Msg receive(int16_t version, int32_t* correlation_id = nullptr,
-              Duration timeout = std::chrono::seconds(5)) {
-    REQUIRE(rt_.run_until([&] { return !frames_.empty() || closed_; }, timeout));
-    REQUIRE_FALSE(frames_.empty());
-    // Decoded views (records) point into the frame: keep it until the next receive.
-    last_frame_ = std::move(frames_.front());
-    Bytes& f = last_frame_;
-    frames_.pop_front();
-    proto::ResponseHeader h;
-    ByteSpan body;
-    REQUIRE(proto::parse_response_frame(f, Msg::kApiKey, version, h, body));
-    if (correlation_id) *correlation_id = h.correlation_id;
-    Msg out;
-    ByteReader r(body);
-    REQUIRE(out.decode(r, version));
-    return out;
-  }
-  bool wait_closed(Duration timeout = std::chrono::seconds(5)) {
-    return rt_.run_until([&] { return closed_; }, timeout);
-  }
-  size_t pending_frames() const { return frames_.size(); }
-
-  void on_connected(ConnId, const Status& s) override { connected_ = s.is_ok(); }
-  void on_frame(ConnId, Bytes frame) override { frames_.push_back(std::move(frame)); }
-  void on_closed(ConnId, const Status&) override { closed_ = true; }
-
- private:
-  PosixRuntime& rt_;
-  ConnId conn_{0};
-  bool connected_ = false;
-  bool closed_ = false;
-  int32_t next_correlation_ = 1;
-  std::deque<Bytes> frames_;
-  Bytes last_frame_;
-};
 
 struct BrokerFixture {
   std::unique_ptr<PosixRuntime> rt;

@@ -2,7 +2,7 @@
 // a simulated network and a disk that loses unsynced bytes on a crash.
 #include <catch2/catch.hpp>
 
-#include <deque>
+#include <functional>
 
 #include "engine/broker/broker.h"
 #include "engine/protocol/framing.h"
@@ -10,69 +10,25 @@
 #include "engine/protocol/record_batch.h"
 #include "sim/invariants.h"
 #include "sim/sim_network.h"
+#include "tests/support/wire_client.h"
 
 using namespace strata;
 using namespace strata::sim;
 
 namespace {
 
-class SimWireClient final : public ConnectionHandler {
- public:
-  SimWireClient(SimWorld& w, SimNode& node, Endpoint to) : world_(w), node_(node) {
-    auto c = node.transport().connect(to, this);
-    REQUIRE(c);
-    conn_ = *c;
-    run_until([&] { return connected_ || closed_; });
-    REQUIRE(connected_);
-  }
-  ~SimWireClient() override {
-    if (!closed_) {
-      node_.transport().close(conn_);
-      run_until([&] { return closed_; });
+// Drives a simulated client node for WireClient: its transport, and the world stepped until
+// a condition holds or the simulated timeout passes.
+struct SimLoop {
+  SimWorld& world;
+  SimNode& node;
+  Transport& transport() { return node.transport(); }
+  bool run_until(const std::function<bool()>& done, Duration timeout) {
+    MonoTime limit = world.now() + timeout;
+    while (!done() && world.now() < limit && world.step()) {
     }
+    return done();
   }
-  template <class Msg>
-  void send(const Msg& msg, int16_t version) {
-    proto::RequestHeader h{Msg::kApiKey, version, next_id_++, "sim"};
-    Bytes frame;
-    proto::append_request_frame(frame, h, msg);
-    REQUIRE(node_.transport().send(conn_, Bytes(frame.begin() + 4, frame.end())));
-  }
-  template <class Msg>
-  Msg receive(int16_t version) {
-    run_until([&] { return !frames_.empty() || closed_; });
-    REQUIRE_FALSE(frames_.empty());
-    // Decoded views (records) point into the frame: keep it until the next receive.
-    last_frame_ = std::move(frames_.front());
-    Bytes& f = last_frame_;
-    frames_.pop_front();
-    proto::ResponseHeader h;
-    ByteSpan body;
-    REQUIRE(proto::parse_response_frame(f, Msg::kApiKey, version, h, body));
-    Msg out;
-    ByteReader r(body);
-    REQUIRE(out.decode(r, version));
-    return out;
-  }
-  void run_until(const std::function<bool()>& done) {
-    MonoTime limit = world_.now() + std::chrono::seconds(60);
-    while (!done() && world_.now() < limit && world_.step()) {
-    }
-  }
-  bool closed() const { return closed_; }
-
-  void on_connected(ConnId, const Status& s) override { connected_ = s.is_ok(); }
-  void on_frame(ConnId, Bytes f) override { frames_.push_back(std::move(f)); }
-  void on_closed(ConnId, const Status&) override { closed_ = true; }
-
- private:
-  SimWorld& world_;
-  SimNode& node_;
-  ConnId conn_{0};
-  bool connected_ = false, closed_ = false;
-  int32_t next_id_ = 1;
-  std::deque<Bytes> frames_;
-  Bytes last_frame_;
 };
 
 struct SimCluster {
@@ -80,6 +36,7 @@ struct SimCluster {
   SimNetwork net{world};
   SimNode broker_node{world, net, 0, "broker-0"};
   SimNode client_node{world, net, 1, "client-0"};
+  SimLoop loop{world, client_node};
   broker::BrokerConfig config;
   std::unique_ptr<broker::Broker> broker;
   std::vector<std::string> log;
@@ -128,7 +85,7 @@ proto::ProduceRequest produce(const std::string& topic, const Bytes& batch) {
 }
 
 int64_t high_watermark(SimCluster& c, const std::string& topic) {
-  SimWireClient client(c.world, c.client_node, c.endpoint());
+  testing::WireClient client(c.loop, c.endpoint(), std::chrono::seconds(60));
   proto::ListOffsetsRequest req;
   req.replica_id = -1;
   auto& t = req.topics.emplace_back();
@@ -140,7 +97,7 @@ int64_t high_watermark(SimCluster& c, const std::string& topic) {
 
 // Produces `batches` acknowledged batches of 10 records; returns how many were acked.
 int produce_acked(SimCluster& c, const std::string& topic, int batches) {
-  SimWireClient client(c.world, c.client_node, c.endpoint());
+  testing::WireClient client(c.loop, c.endpoint(), std::chrono::seconds(60));
   proto::CreateTopicsRequest ct;
   ct.topics.push_back({topic, 1, 1, {}, {}});
   client.send(ct, 4);
@@ -188,7 +145,7 @@ TEST_CASE("sim: with log.flush.interval.messages=1 every acknowledged record sur
 TEST_CASE("sim: a partition between client and broker stalls requests until it heals") {
   SimCluster c(4);
   CHECK(produce_acked(c, "t", 1) == 1);
-  SimWireClient client(c.world, c.client_node, c.endpoint());
+  testing::WireClient client(c.loop, c.endpoint(), std::chrono::seconds(60));
   c.net.partition({{0}, {1}});
   Bytes b = batch_of(10);
   client.send(produce("t", b), 7);
@@ -240,7 +197,7 @@ TEST_CASE("sim: a slow disk stalls the broker and raises produce latency") {
     c.crash_broker(false);
     c.restart_broker();
     c.broker_node.set_disk_latency({Duration(0), Duration(0), sync_latency, Duration(0)});
-    SimWireClient client(c.world, c.client_node, c.endpoint());
+    testing::WireClient client(c.loop, c.endpoint(), std::chrono::seconds(60));
     proto::CreateTopicsRequest ct;
     ct.topics.push_back({"t", 1, 1, {}, {}});
     client.send(ct, 4);

@@ -1,5 +1,7 @@
 #include "engine/runtime/runtime.h"
 
+#include <algorithm>
+
 namespace strata {
 
 namespace {
@@ -17,11 +19,18 @@ ConnectionHandler& detached_connection_handler() {
 
 Result<std::string> read_file_text(FileSystem& fs, const std::string& path) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, OpenMode::kReadOnly));
-  std::string text(file->size(), '\0');
-  auto span = std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size());
-  STRATA_ASSIGN_OR_RETURN(size_t n, file->read_at(0, span));
-  text.resize(n);
-  return text;
+  // Reads until end of file rather than trusting size(): a device or pipe (/dev/stdin)
+  // reports 0, and must then either be read or fail, never look like an empty file.
+  std::string text;
+  size_t chunk = std::max<size_t>(file->size(), 4096);
+  for (;;) {
+    size_t at = text.size();
+    text.resize(at + chunk);
+    auto span = std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()) + at, chunk);
+    STRATA_ASSIGN_OR_RETURN(size_t n, file->read_at(at, span));
+    text.resize(at + n);
+    if (n == 0) return text;
+  }
 }
 
 std::string_view log_level_name(LogLevel level) {

@@ -38,6 +38,9 @@ TEST_CASE("scenario parse errors name the file, line and field") {
   CHECK(error_of("name: x\nexpect:\n  lost_writes: 0\n")
             .find("bad.yaml:3: expect.lost_writes: unknown measure") != std::string::npos);
   CHECK(error_of("name: [x\n").find("bad.yaml:") == 0);
+  CHECK(error_of("name: x\ncluster:\n  brokers: 3\n")
+            .find("bad.yaml:3: cluster.brokers: only 1 for now: several brokers need "
+                  "replication") != std::string::npos);
 }
 
 TEST_CASE("scenario fields parse with units") {

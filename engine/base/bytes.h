@@ -57,6 +57,24 @@ inline void store_be16(uint8_t* p, uint16_t v) {
   p[1] = uint8_t(v);
 }
 
+// Decodes an unsigned LEB128 varint of one or two bytes (values below 16384) at `p`, which
+// must stay below `end`, and advances `p`. False, with `p` unmoved, for a longer varint or
+// one cut short by `end`: the caller then uses a general decoder (ByteReader), which also
+// words the error.
+inline bool decode_short_uvarint(const uint8_t*& p, const uint8_t* end, uint32_t& v) {
+  if (p < end && p[0] < 0x80) {
+    v = p[0];
+    p += 1;
+    return true;
+  }
+  if (end - p >= 2 && p[1] < 0x80) {
+    v = uint32_t(p[0] & 0x7f) | (uint32_t(p[1]) << 7);
+    p += 2;
+    return true;
+  }
+  return false;
+}
+
 class ByteReader {
  public:
   explicit ByteReader(ByteSpan data) : data_(data) {}
@@ -81,18 +99,13 @@ class ByteReader {
   // The one- and two-byte cases, by far the commonest in record fields (a record of 64 to
   // 8191 bytes has a two-byte zigzag length), are decoded inline.
   uint32_t uvarint() {
-    if (ok_ && data_.size() - pos_ >= 2) {
+    if (ok_) {
       const uint8_t* p = data_.data() + pos_;
-      if (p[0] < 0x80) {
-        pos_ += 1;
-        return p[0];
+      uint32_t v;
+      if (decode_short_uvarint(p, data_.data() + data_.size(), v)) {
+        pos_ = size_t(p - data_.data());
+        return v;
       }
-      if (p[1] < 0x80) {
-        pos_ += 2;
-        return uint32_t(p[0] & 0x7f) | (uint32_t(p[1]) << 7);
-      }
-    } else if (ok_ && pos_ < data_.size() && data_[pos_] < 0x80) {
-      return data_[pos_++];
     }
     return uvarint_long();
   }

@@ -124,16 +124,8 @@ struct RecordsSummary {
 [[gnu::always_inline]] inline bool short_varint(const uint8_t*& p, const uint8_t* end,
                                                 int32_t& v) {
   uint32_t u;
-  if (p < end && p[0] < 0x80) {
-    u = p[0];
-    p += 1;
-  } else if (end - p >= 2 && p[1] < 0x80) {
-    u = uint32_t(p[0] & 0x7f) | (uint32_t(p[1]) << 7);
-    p += 2;
-  } else {
-    return false;
-  }
-  v = int32_t(u >> 1) ^ -int32_t(u & 1);
+  if (!decode_short_uvarint(p, end, u)) return false;
+  v = int32_t(zigzag_decode(u));
   return true;
 }
 

@@ -130,10 +130,10 @@ struct SimBrokers {
   SimNetwork net{world};
   std::vector<std::unique_ptr<SimNode>> nodes;
   std::vector<std::unique_ptr<broker::Broker>> brokers;
-  std::unique_ptr<SimNode> client_node;
-  std::unique_ptr<SimLoop> loop;
+  SimNode client_node;
+  SimLoop loop{world, client_node};
 
-  SimBrokers(uint64_t seed, int n) : world(seed) {
+  SimBrokers(uint64_t seed, int n) : world(seed), client_node(world, net, n, "client-0") {
     for (int b = 0; b < n; ++b) {
       nodes.push_back(std::make_unique<SimNode>(world, net, b, name(b)));
       REQUIRE(net.add_host(nodes.back().get()) == b);
@@ -141,9 +141,7 @@ struct SimBrokers {
       brokers.emplace_back();
       start(b);
     }
-    client_node = std::make_unique<SimNode>(world, net, n, "client-0");
-    REQUIRE(net.add_host(client_node.get()) == n);
-    loop = std::make_unique<SimLoop>(SimLoop{world, *client_node});
+    REQUIRE(net.add_host(&client_node) == n);
   }
   static std::string name(int b) { return "broker-" + std::to_string(b); }
   Endpoint endpoint(int b) const { return {name(b), 9092}; }
@@ -310,20 +308,20 @@ TEST_CASE("sim invariants: the high watermark going down within an epoch is repo
 
 TEST_CASE("sim: several brokers on one network keep their own disks and crashes and links") {
   SimBrokers c(11, 3);
-  for (int b = 0; b < 3; ++b) CHECK(produce_acked(*c.loop, c.endpoint(b), "t", 2 + b) == 2 + b);
+  for (int b = 0; b < 3; ++b) CHECK(produce_acked(c.loop, c.endpoint(b), "t", 2 + b) == 2 + b);
 
   // A machine crash takes broker 1's unsynced records and nothing of the others'.
   c.crash_and_restart(1);
-  CHECK(high_watermark(*c.loop, c.endpoint(0), "t") == 20);
-  CHECK(high_watermark(*c.loop, c.endpoint(1), "t") == 0);
-  CHECK(high_watermark(*c.loop, c.endpoint(2), "t") == 40);
+  CHECK(high_watermark(c.loop, c.endpoint(0), "t") == 20);
+  CHECK(high_watermark(c.loop, c.endpoint(1), "t") == 0);
+  CHECK(high_watermark(c.loop, c.endpoint(2), "t") == 40);
 
   // Cut broker 2 off from everyone: its client's request waits, broker 0 serves on.
-  testing::WireClient to2(*c.loop, c.endpoint(2), std::chrono::seconds(60));
+  testing::WireClient to2(c.loop, c.endpoint(2), std::chrono::seconds(60));
   c.net.partition({{2}, {0, 1, 3}});
   Bytes batch = batch_of(10);
   to2.send(produce("t", batch), 7);
-  CHECK(produce_acked(*c.loop, c.endpoint(0), "t", 1) == 1);
+  CHECK(produce_acked(c.loop, c.endpoint(0), "t", 1) == 1);
   c.world.run_until(c.world.now() + std::chrono::seconds(5));
   CHECK(c.brokers[2]->stats().records_in == 40);
   CHECK(c.brokers[0]->stats().records_in == 30);

@@ -1,5 +1,6 @@
 #include "sim/history.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "engine/base/assert.h"
@@ -47,6 +48,22 @@ ValueId History::value_id(std::string_view id) {
   std::string_view producer = id.substr(0, colon);
   if (names_[last_value_name_] != producer) last_value_name_ = intern(producer);
   return ValueId{last_value_name_, seq};
+}
+
+ValueId History::value_id_of_value(std::string_view v) {
+  // "<last producer>:<canonical decimal of at most 18 digits>" followed by '|' or the end.
+  const std::string& last = names_[last_value_name_];
+  size_t n = last.size();
+  if (n > 0 && v.size() > n + 1 && v[n] == ':' && v.compare(0, n, last) == 0) {
+    const char* p = v.data();
+    size_t first = n + 1, end = std::min(v.size(), first + 18), i = first;
+    int64_t seq = 0;
+    for (; i < end && unsigned(p[i] - '0') < 10; ++i) seq = seq * 10 + (p[i] - '0');
+    bool terminated = i == v.size() || p[i] == '|';
+    bool canonical = i > first && (p[first] != '0' || i == first + 1);
+    if (terminated && canonical) return ValueId{last_value_name_, seq};
+  }
+  return value_id(v.substr(0, v.find('|')));
 }
 
 std::string History::value_string(ValueId v) const {

@@ -131,6 +131,9 @@ class History {
   std::string_view name(NameId id) const { return names_.at(id); }
   // "p1:42" → {intern("p1"), 42}; see ValueId.
   ValueId value_id(std::string_view id);
+  // The id of a workload value: value_id() of its part before the first '|' ("p1:42|xxxx" →
+  // {intern("p1"), 42}). A value of the producer seen last is read without a lookup.
+  ValueId value_id_of_value(std::string_view value);
   std::string value_string(ValueId v) const;
 
  private:

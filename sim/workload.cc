@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace strata::sim {
 namespace {
@@ -16,13 +17,6 @@ client::ClientOptions options_for(const std::string& id, std::vector<Endpoint> b
 }
 
 }  // namespace
-
-std::string_view value_prefix(ByteSpan value) {
-  std::string_view v = as_chars(value);
-  return v.substr(0, v.find('|'));
-}
-
-std::string value_id_of(ByteSpan value) { return std::string(value_prefix(value)); }
 
 ProducerWorkload::ProducerWorkload(SimNode& node, History& history, ProducerSpec spec,
                                    std::vector<Endpoint> bootstrap, int64_t first_seq)
@@ -89,22 +83,28 @@ const ProducerWorkload::Key& ProducerWorkload::key(uint64_t n) {
   return k;
 }
 
-// "<producer>:<seq>|" padded with 'x' to record_size bytes, into `value` (whose memory the
-// next record reuses).
-void ProducerWorkload::fill_value(int64_t seq, Bytes& value) const {
+// "<producer>:<seq>|" padded with 'x' to record_size bytes, into `value`, whose memory the
+// next record reuses: when it holds the previous value and `seq` has as many digits, only
+// the digits are written.
+void ProducerWorkload::fill_value(int64_t seq, Bytes& value) {
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
   STRATA_ASSERT(ec == std::errc());
-  size_t prefix = spec_.id.size() + 1 + size_t(end - digits) + 1;
+  auto digit_count = size_t(end - digits);
+  size_t prefix = spec_.id.size() + 1 + digit_count + 1;
   size_t size = std::max(prefix, size_t(spec_.record_size));
-  if (value.size() != size) value.assign(size, uint8_t('x'));
-  uint8_t* out = std::copy(spec_.id.begin(), spec_.id.end(), value.data());
-  *out++ = ':';
-  out = std::copy(digits, end, out);
-  *out++ = '|';
-  // Padding over whatever a previous value's prefix (at most 20 digits) left.
-  size_t longest_prefix = spec_.id.size() + 2 + 20;
-  std::fill(out, value.data() + std::max(prefix, std::min(size, longest_prefix)), uint8_t('x'));
+  uint8_t* at = value.data() + spec_.id.size() + 1;
+  if (value.size() == size && digit_count == filled_digits_) {
+    std::memcpy(at, digits, digit_count);
+    return;
+  }
+  value.assign(size, uint8_t('x'));
+  std::memcpy(value.data(), spec_.id.data(), spec_.id.size());
+  at = value.data() + spec_.id.size();
+  *at++ = ':';
+  std::memcpy(at, digits, digit_count);
+  at[digit_count] = '|';
+  filled_digits_ = digit_count;
 }
 
 void ProducerWorkload::send_one() {
@@ -124,7 +124,7 @@ void ProducerWorkload::send_one() {
   fill_value(seq, *rec.value);
   record(OpType::kSend, id, key_name, -1, -1, kNoName);
   track_key(seq, key_name);
-  Status s = producer_->send(rec, [this, seq](Result<client::RecordMetadata> md) {
+  Status s = producer_->send(rec, [this, seq](const Result<client::RecordMetadata>& md) {
     NameId k = untrack_key(seq);
     if (md) {
       record(OpType::kAck, ValueId{client_name_, seq}, k, md->partition.value(),
@@ -199,7 +199,7 @@ void ConsumerWorkload::start() {
   } else {
     consumer_->seek_to_end(tps);
   }
-  consumer_->set_record_callback([this](client::ConsumerRecord r) { on_record(r); });
+  consumer_->set_record_callback([this](const client::ConsumerRecord& r) { on_record(r); });
 }
 
 void ConsumerWorkload::stop() {
@@ -208,20 +208,22 @@ void ConsumerWorkload::stop() {
 }
 
 void ConsumerWorkload::on_record(const client::ConsumerRecord& r) {
-  int32_t p = r.partition.value();
   if (uint64_t total = consumer_->stats().offset_resets; total != resets_total_) {
     resets_total_ = total;
-    for (auto& [partition, seen_count] : resets_seen_) resets_stale_[partition] = true;
+    for (PartitionResets& e : resets_) e.stale = true;
   }
-  auto [entry, first_record] = resets_seen_.try_emplace(p, 0);
-  uint64_t& seen = entry->second;
-  uint64_t resets = seen;
-  if (first_record || resets_stale_.erase(p) > 0) {
+  auto p = size_t(r.partition.value());
+  if (p >= resets_.size()) resets_.resize(p + 1);
+  PartitionResets& e = resets_[p];
+  uint64_t resets = e.seen;
+  if (!e.known || e.stale) {
+    e.known = true;
+    e.stale = false;
     auto progress = consumer_->progress({r.topic, r.partition});
     resets = progress ? progress->offset_resets : 0;
   }
   NameId topic = r.topic == spec_.topic ? topic_name_ : history_.intern(r.topic);
-  record_poll(history_, node_.now(), client_name_, topic, r, resets, seen);
+  record_poll(history_, node_.now(), client_name_, topic, r, resets, e.seen);
   ++polled_;
 }
 
@@ -245,7 +247,7 @@ void record_poll(History& history, MonoTime now, NameId client, NameId topic,
   }
   op.type = OpType::kPoll;
   if (r.key) op.key = history.intern(as_chars(*r.key));
-  if (r.value) op.value = history.value_id(value_prefix(*r.value));
+  if (r.value) op.value = history.value_id_of_value(as_chars(*r.value));
   history.add(op);
 }
 
@@ -263,14 +265,14 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
   std::vector<OpRecord> reads;
   NameId final_name = history.intern("final");
   NameId topic_name = history.intern(topic);
-  consumer.set_record_callback([&](client::ConsumerRecord r) {
+  consumer.set_record_callback([&](const client::ConsumerRecord& r) {
     OpRecord& op = reads.emplace_back();
     op.type = OpType::kFinalRead;
     op.client = final_name;
     op.topic = topic_name;
     op.partition = r.partition.value();
     op.offset = r.offset.value();
-    if (r.value) op.value = history.value_id(value_prefix(*r.value));
+    if (r.value) op.value = history.value_id_of_value(as_chars(*r.value));
   });
   auto caught_up = [&] {
     for (const auto& tp : tps) {

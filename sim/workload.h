@@ -85,7 +85,7 @@ class ProducerWorkload {
   void send_one();
   std::optional<uint64_t> next_key();
   const Key& key(uint64_t n);
-  void fill_value(int64_t seq, Bytes& value) const;
+  void fill_value(int64_t seq, Bytes& value);
   void record(OpType type, ValueId id, NameId key, int32_t partition, int64_t offset,
               NameId error);
   void track_key(int64_t seq, NameId key);
@@ -105,6 +105,7 @@ class ProducerWorkload {
   std::deque<NameId> in_flight_keys_;  // key of record first_in_flight_ + i, or kDoneKey
   int64_t first_in_flight_ = 0;
   client::ProducerRecord record_;  // send_one()'s, reused for its buffers
+  size_t filled_digits_ = 0;       // digits of the sequence in record_'s value
   // Declared last, destroyed first: its callbacks point into this object (and are dropped
   // unrun when it is destroyed).
   std::unique_ptr<client::Producer> producer_;
@@ -129,11 +130,15 @@ class ConsumerWorkload {
   NameId client_name_;
   NameId topic_name_;
   std::unique_ptr<client::Consumer> consumer_;
-  std::map<int32_t, uint64_t> resets_seen_;  // per partition
+  struct PartitionResets {
+    uint64_t seen = 0;   // the partition's auto.offset.reset count as last recorded
+    bool known = false;  // a record of the partition was seen
+    bool stale = false;  // look at its count again (the consumer's total moved since)
+  };
+  std::vector<PartitionResets> resets_;  // by partition
   // The consumer's reset count when every partition's was last looked at; while it stands,
   // no partition has a new reset and a record needs no progress() lookup.
   uint64_t resets_total_ = 0;
-  std::map<int32_t, bool> resets_stale_;  // partitions to look at again, once each
   int64_t polled_ = 0;
 };
 
@@ -149,8 +154,5 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
 void record_poll(History& history, MonoTime now, NameId client, NameId topic,
                  const client::ConsumerRecord& r, uint64_t resets, uint64_t& resets_seen);
 
-// "p1:42|xxxx" → "p1:42".
-std::string_view value_prefix(ByteSpan value);
-std::string value_id_of(ByteSpan value);
 
 }  // namespace strata::sim

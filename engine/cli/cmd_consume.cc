@@ -249,7 +249,7 @@ int cmd_consume(const Argv& argv) {
   int64_t printed = 0;
   int errors = 0;
   MonoTime last_activity = rt.now();
-  consumer.set_record_callback([&](client::ConsumerRecord r) {
+  consumer.set_record_callback([&](const client::ConsumerRecord& r) {
     if (o->count && printed >= *o->count) return;
     print_record(r, *o);
     ++printed;

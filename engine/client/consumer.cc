@@ -167,7 +167,7 @@ void Consumer::deliver_to_callback() {
   while (!queue_.empty() && record_cb_) {
     ConsumerRecord r = std::move(queue_.front());
     queue_.pop_front();
-    record_cb_(std::move(r));
+    record_cb_(r);
   }
   delivering_ = false;
 }

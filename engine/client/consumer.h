@@ -89,7 +89,7 @@ struct ConsumerStats {
 
 class Consumer {
  public:
-  using RecordCallback = std::function<void(ConsumerRecord)>;
+  using RecordCallback = std::function<void(const ConsumerRecord&)>;
   using ErrorCallback = std::function<void(const TopicPartition&, const Status&)>;
 
   Consumer(Runtime& rt, ClientOptions client, ConsumerConfig config);

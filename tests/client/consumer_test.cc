@@ -34,7 +34,7 @@ struct Reader {
   Reader(PosixRuntime& rt, const Endpoint& ep, const std::string& topic,
          client::OffsetReset reset)
       : consumer(rt, client_options(ep), config(reset)), tp{topic, PartitionId(0)} {
-    consumer.set_record_callback([this](client::ConsumerRecord r) { got.push_back(r); });
+    consumer.set_record_callback([this](const client::ConsumerRecord& r) { got.push_back(r); });
     consumer.set_error_callback([this](const auto&, const Status& s) { errors.push_back(s); });
     consumer.assign({tp});
   }

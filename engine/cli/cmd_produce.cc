@@ -98,7 +98,7 @@ class Session {
   void send(client::ProducerRecord r) {
     ++attempted_;
     while (true) {
-      Status s = p_.send(r, [this](Result<client::RecordMetadata> md) { on_done(md); });
+      Status s = p_.send(r, [this](const Result<client::RecordMetadata>& md) { on_done(md); });
       if (s) return;
       if (s.code() != StatusCode::kResourceExhausted || rt_.stop_requested()) {
         return record_error(s.message());

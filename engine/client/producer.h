@@ -74,7 +74,7 @@ struct RecordMetadata {
   int64_t timestamp_ms = -1;
 };
 
-using SendCallback = std::function<void(Result<RecordMetadata>)>;
+using SendCallback = std::function<void(const Result<RecordMetadata>&)>;
 
 struct ProducerStats {
   uint64_t records_sent = 0;    // acknowledged (or written, for acks=0)
@@ -149,16 +149,19 @@ class Producer {
   // producer.cc: accepting records.
   int64_t record_bytes(const ProducerRecord& r) const;
   std::optional<int32_t> partition_count(const std::string& topic);
-  std::deque<BatchPtr>& queue(const TopicPartition& tp);
-  Status place(const ProducerRecord& record, Completion& c, MonoTime created);
+  // The queue of the hot topic's partition `p`.
+  std::deque<BatchPtr>& hot_queue(PartitionId p);
+  // Partitions the record and appends it, taking `c`; on an error `c` is left as it was.
+  // The record's topic must be the one partition_count() answered last (the hot one).
+  Status place(const ProducerRecord& record, int32_t partitions, Completion& c);
   Result<PartitionId> choose_partition(const ProducerRecord& record, int32_t count);
   PartitionId sticky_partition(const std::string& topic, int32_t count, bool rotate);
-  void append(const TopicPartition& tp, const ProducerRecord& record, Completion c,
-              MonoTime created);
+  void append(std::deque<BatchPtr>& q, PartitionId p, const ProducerRecord& record,
+              Completion&& c);
   bool would_overflow(const TopicPartition& tp, int64_t bytes) const;
   bool would_overflow(const std::deque<BatchPtr>& q, int64_t bytes) const;
   void on_metadata();
-  void complete(Completion& c, Result<RecordMetadata> result);
+  void complete(Completion& c, const Result<RecordMetadata>& result);
   void check_flush_waiters();
 
   // producer_sender.cc: draining batches into requests and handling the answers.
@@ -189,6 +192,8 @@ class Producer {
   std::map<NodeId, int> requests_in_flight_;
   Incomplete incomplete_;
   std::vector<std::pair<uint64_t, std::function<void()>>> flush_waiters_;
+  size_t last_batch_records_ = 0;  // records and encoded bytes of the last batch built:
+  size_t last_batch_bytes_ = 0;    // the next batch reserves about as much
   uint64_t next_seq_ = 1;
   int64_t buffered_bytes_ = 0;
   TimerId sender_timer_{0};

@@ -79,6 +79,8 @@ void Producer::run_sender() {
     auto& list = per_node[leader];
     BatchPtr b = q.front();
     if (!b->built) {
+      last_batch_records_ = b->records.size();
+      last_batch_bytes_ = b->builder.records_bytes();
       auto built = b->builder.build();
       if (!built) {
         q.pop_front();
@@ -224,15 +226,15 @@ void Producer::on_batch_error(BatchPtr batch, const Status& error, bool retriabl
 }
 
 void Producer::complete_batch(Batch& b, const proto::ProduceResponse::PartitionResponse* pr) {
+  // One metadata, its offset and timestamp updated per record: the topic is not copied each
+  // time.
+  Result<RecordMetadata> md = RecordMetadata{b.tp.topic, b.tp.partition, Offset(-1), -1};
   for (size_t i = 0; i < b.records.size(); ++i) {
     Completion& c = b.records[i];
-    RecordMetadata md;
-    md.topic = b.tp.topic;
-    md.partition = b.tp.partition;
-    md.offset = pr != nullptr ? Offset(pr->base_offset + int64_t(i)) : Offset(-1);
-    md.timestamp_ms =
+    md->offset = pr != nullptr ? Offset(pr->base_offset + int64_t(i)) : Offset(-1);
+    md->timestamp_ms =
         pr != nullptr && pr->log_append_time_ms != -1 ? pr->log_append_time_ms : c.timestamp_ms;
-    complete(c, std::move(md));
+    complete(c, md);
   }
   b.records.clear();
 }

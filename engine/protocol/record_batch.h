@@ -161,8 +161,12 @@ class RecordBatchBuilder {
   void add(int64_t timestamp_ms, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
            std::span<const RecordHeader> headers = {});
 
+  // Room for `bytes` of encoded records, so that adding them does not reallocate.
+  void reserve(size_t bytes) { records_.reserve(bytes); }
+
   int32_t record_count() const { return count_; }
   bool empty() const { return count_ == 0; }
+  size_t records_bytes() const { return records_.size(); }
   size_t estimated_size() const { return batch_format::kHeaderSize + records_.size(); }
 
   // Fails with invalid_argument when empty (Kafka has no empty batches on the wire), or if

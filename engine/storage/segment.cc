@@ -70,6 +70,7 @@ Result<StoredBatchHeader> Segment::read_header(uint64_t pos, uint64_t file_size)
 }
 
 Result<uint64_t> Segment::position_of(Offset target) {
+  if (target == read_hint_.next && read_hint_.pos <= size_) return read_hint_.pos;
   uint64_t pos = offset_index_->lookup(target);
   while (pos < size_) {
     STRATA_ASSIGN_OR_RETURN(StoredBatchHeader h, read_header(pos, size_));
@@ -137,6 +138,7 @@ Result<SegmentRead> Segment::read(Offset from, int32_t max_bytes, Offset bound) 
   if (!r.bytes.empty()) {
     STRATA_ASSIGN_OR_RETURN(size_t n, log_->read_at(start, r.bytes));
     if (n != r.bytes.size()) return Status::corruption("short read in " + log_path());
+    read_hint_ = ReadHint{r.next_offset, end};
   }
   return r;
 }
@@ -147,6 +149,7 @@ Status Segment::truncate_to(Offset end) {
   if (pos == size_) return Status::ok();
   STRATA_RETURN_IF_ERROR(log_->truncate(pos));
   size_ = pos;
+  read_hint_ = {};
   dirty_ = true;
   STRATA_RETURN_IF_ERROR(offset_index_->truncate_to_position(pos));
   STRATA_RETURN_IF_ERROR(derive_tail_state());

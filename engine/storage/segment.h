@@ -126,6 +126,14 @@ class Segment {
   int64_t created_ms_ = 0;
   bool dirty_ = false;
   bool index_files_missing_ = false;  // found on disk without them: load() refuses
+  // Where the last read() stopped: the batch boundary at byte `pos`, where offset `next`
+  // begins. A consumer's next fetch starts there, so position_of() answers it without
+  // scanning headers from an index entry. Forgotten whenever the log is cut or reloaded.
+  struct ReadHint {
+    Offset next{-1};
+    uint64_t pos = 0;
+  };
+  ReadHint read_hint_;
 };
 
 }  // namespace strata

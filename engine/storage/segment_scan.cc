@@ -77,6 +77,7 @@ Status Segment::fold_time_index() {
 Status Segment::load() {
   if (index_files_missing_) return Status::corruption("index file missing");
   size_ = log_->size();
+  read_hint_ = {};
   if (size_ > lf::kSegmentPositionMax) return Status::corruption("segment larger than 4 GiB");
   STRATA_RETURN_IF_ERROR(offset_index_->load(size_));
   STRATA_RETURN_IF_ERROR(derive_tail_state());
@@ -120,6 +121,7 @@ Result<std::optional<RecoveryCut>> Segment::recover() {
     pos += h->size_bytes();
   }
   size_ = pos;
+  read_hint_ = {};
   if (why.empty()) return std::optional<RecoveryCut>();
   STRATA_RETURN_IF_ERROR(log_->truncate(pos));
   return std::optional<RecoveryCut>(RecoveryCut{pos, file_size - pos, why});

@@ -194,6 +194,30 @@ TEST_CASE("truncate_to cuts whole batches, across segments, durably") {
   CHECK(f.log->offset_for_timestamp(0).value()->offset == Offset{0});
 }
 
+TEST_CASE("a read resumes where the last one stopped, and a cut forgets where that was") {
+  LogFixture f;
+  f.open();
+  for (int i = 0; i < 3; ++i) f.append(4);  // [0, 3] [4, 7] [8, 11]
+  // One batch per read: each resumes at the byte where the previous one stopped.
+  Offset next{0};
+  for (int i = 0; i < 3; ++i) {
+    ReadResult r = f.read(next, 1);
+    CHECK(r.first_offset == Offset{4 * i});
+    CHECK(r.batch_count == 1);
+    next = r.next_offset;
+  }
+  REQUIRE(f.read(Offset{0}, 1).next_offset == Offset{4});
+  REQUIRE(f.read(Offset{4}, 1).next_offset == Offset{8});  // stopped before [8, 11]
+  // Cut at 4 and append one longer batch [4, 13]: offset 8 now lies inside it, and the
+  // byte where the last read stopped is in its middle.
+  REQUIRE(f.log->truncate_to(Offset{4}).is_ok());
+  CHECK(f.append(10, 50).first_offset == Offset{4});
+  ReadResult r = f.read(Offset{8}, 1);
+  CHECK(r.first_offset == Offset{4});
+  CHECK(r.next_offset == Offset{14});
+  f.check_whole_log_readable();
+}
+
 TEST_CASE("truncate_fully_and_start_at restarts an empty log at a new offset") {
   LogFixture f;
   f.open();

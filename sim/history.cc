@@ -19,6 +19,15 @@ int64_t canonical_decimal(std::string_view digits) {
   return n;
 }
 
+// a == b for the short strings of the name table, without a call to memcmp.
+bool same_chars(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 History::History() {
@@ -31,7 +40,7 @@ NameId History::intern(std::string_view name) {
   uint32_t h = 2166136261u;  // FNV-1a: names are short
   for (char c : name) h = (h ^ uint8_t(c)) * 16777619u;
   NameId& slot = cache_[h % kCacheSlots];
-  if (names_[slot] == name) return slot;
+  if (same_chars(names_[slot], name)) return slot;
   auto it = ids_.find(name);
   if (it != ids_.end()) return slot = it->second;
   STRATA_ASSERT(names_.size() < UINT32_MAX, "name table full");
@@ -54,7 +63,7 @@ ValueId History::value_id_of_value(std::string_view v) {
   // "<last producer>:<canonical decimal of at most 18 digits>" followed by '|' or the end.
   const std::string& last = names_[last_value_name_];
   size_t n = last.size();
-  if (n > 0 && v.size() > n + 1 && v[n] == ':' && v.compare(0, n, last) == 0) {
+  if (n > 0 && v.size() > n + 1 && v[n] == ':' && same_chars(v.substr(0, n), last)) {
     const char* p = v.data();
     size_t first = n + 1, end = std::min(v.size(), first + 18), i = first;
     int64_t seq = 0;

@@ -85,26 +85,39 @@ const ProducerWorkload::Key& ProducerWorkload::key(uint64_t n) {
 
 // "<producer>:<seq>|" padded with 'x' to record_size bytes, into `value`, whose memory the
 // next record reuses: when it holds the previous value and `seq` has as many digits, only
-// the digits are written.
+// the digits are written. Sequences mostly go up by one: their digits are incremented.
 void ProducerWorkload::fill_value(int64_t seq, Bytes& value) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
-  STRATA_ASSERT(ec == std::errc());
-  auto digit_count = size_t(end - digits);
-  size_t prefix = spec_.id.size() + 1 + digit_count + 1;
+  Digits& d = digits_;
+  bool carried_out = true;
+  if (seq == d.seq + 1 && d.count > 0) {
+    for (size_t i = d.count; i-- > 0;) {
+      if (d.text[i] != '9') {
+        ++d.text[i];
+        carried_out = false;
+        break;
+      }
+      d.text[i] = '0';
+    }
+  }
+  if (carried_out) {  // a new number of digits, or not the next sequence
+    auto [end, ec] = std::to_chars(d.text, d.text + sizeof d.text, seq);
+    STRATA_ASSERT(ec == std::errc());
+    d.count = size_t(end - d.text);
+  }
+  d.seq = seq;
+  size_t prefix = spec_.id.size() + 1 + d.count + 1;
   size_t size = std::max(prefix, size_t(spec_.record_size));
-  uint8_t* at = value.data() + spec_.id.size() + 1;
-  if (value.size() == size && digit_count == filled_digits_) {
-    std::memcpy(at, digits, digit_count);
+  if (value.size() == size && d.count == filled_digits_) {
+    std::memcpy(value.data() + spec_.id.size() + 1, d.text, d.count);
     return;
   }
   value.assign(size, uint8_t('x'));
   std::memcpy(value.data(), spec_.id.data(), spec_.id.size());
-  at = value.data() + spec_.id.size();
+  uint8_t* at = value.data() + spec_.id.size();
   *at++ = ':';
-  std::memcpy(at, digits, digit_count);
-  at[digit_count] = '|';
-  filled_digits_ = digit_count;
+  std::memcpy(at, d.text, d.count);
+  at[d.count] = '|';
+  filled_digits_ = d.count;
 }
 
 void ProducerWorkload::send_one() {

@@ -106,6 +106,12 @@ class ProducerWorkload {
   int64_t first_in_flight_ = 0;
   client::ProducerRecord record_;  // send_one()'s, reused for its buffers
   size_t filled_digits_ = 0;       // digits of the sequence in record_'s value
+  struct Digits {                  // the decimal text of the last sequence filled in
+    char text[24] = {};
+    size_t count = 0;
+    int64_t seq = -2;
+  };
+  Digits digits_;
   // Declared last, destroyed first: its callbacks point into this object (and are dropped
   // unrun when it is destroyed).
   std::unique_ptr<client::Producer> producer_;

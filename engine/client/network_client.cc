@@ -271,7 +271,7 @@ void NetworkClient::send_api_versions(Node& n, int16_t version) {
   e.raw.api_key = kApiVersionsKey;
   e.raw.min_version = e.raw.max_version = version;
   e.raw.encode = [req](Bytes& out, const proto::RequestHeader& h) {
-    proto::append_request_frame(out, h, req);
+    proto::append_request_unframed(out, h, req);
   };
   NodeId node = n.id;
   e.raw.complete = [this, node](Result<ByteSpan> body, int16_t v) {
@@ -332,9 +332,7 @@ void NetworkClient::transmit(Node& n, uint64_t id) {
   e.correlation_id = next_correlation_id_++;
   proto::RequestHeader h{e.raw.api_key, e.version, e.correlation_id, options_.client_id};
   Bytes frame;
-  e.raw.encode(frame, h);
-  // append_request_frame writes the size prefix; the transport adds its own.
-  frame.erase(frame.begin(), frame.begin() + proto::kFrameSizePrefixBytes);
+  e.raw.encode(frame, h);  // without a size prefix: the transport adds its own
   if (Status s = rt_.transport().send(n.conn, std::move(frame)); !s) {
     return complete_soon(id, Status::unavailable(s.message()));
   }

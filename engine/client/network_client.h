@@ -106,7 +106,7 @@ class NetworkClient {
     raw.max_version = Req::kMaxVersion;
     raw.expect_response = options.expect_response;
     raw.encode = [req = std::move(req)](Bytes& out, const proto::RequestHeader& h) {
-      proto::append_request_frame(out, h, req);
+      proto::append_request_unframed(out, h, req);
     };
     raw.complete = [cb = std::move(cb), expect = options.expect_response](
                        Result<ByteSpan> body, int16_t version) {
@@ -174,6 +174,7 @@ class NetworkClient {
     int16_t min_version = 0;
     int16_t max_version = 0;
     bool expect_response = true;
+    // Appends the request header and body, without the size prefix.
     std::function<void(Bytes&, const proto::RequestHeader&)> encode;
     std::function<void(Result<ByteSpan>, int16_t)> complete;
   };

@@ -49,16 +49,24 @@ size_t begin_frame(ByteWriter& w);
 // Patch the size prefix reserved at `at` to cover everything written since.
 void finish_frame(ByteWriter& w, size_t at);
 
-// Append a complete size-prefixed request frame (header version chosen from the key and
-// version) to `out`.
+// Append a request's header (its version chosen from the key and version) and body, without
+// the size prefix, to `out`: for a transport that writes the prefix itself, as
+// append_response_unframed below.
 template <class Msg>
-void append_request_frame(Bytes& out, const RequestHeader& h, const Msg& body) {
-  static_assert(Msg::kIsRequest, "append_request_frame needs a request message");
+void append_request_unframed(Bytes& out, const RequestHeader& h, const Msg& body) {
+  static_assert(Msg::kIsRequest, "append_request_unframed needs a request message");
   STRATA_ASSERT(h.api_key == Msg::kApiKey, "header api_key differs from the message");
   ByteWriter w(out);
-  size_t at = begin_frame(w);
   encode_request_header(w, request_header_version(h.api_key, h.api_version), h);
   body.encode(w, h.api_version);
+}
+
+// Append a complete size-prefixed request frame to `out`.
+template <class Msg>
+void append_request_frame(Bytes& out, const RequestHeader& h, const Msg& body) {
+  ByteWriter w(out);
+  size_t at = begin_frame(w);
+  append_request_unframed(out, h, body);
   finish_frame(w, at);
 }
 

@@ -6,13 +6,13 @@
 // so every record is unique and the checker can name it. Keys follow a distribution.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/base/fifo.h"
 #include "engine/client/consumer.h"
 #include "engine/client/group_consumer.h"
 #include "engine/client/producer.h"
@@ -102,7 +102,7 @@ class ProducerWorkload {
   bool running_ = false;
   TimerId timer_{0};
   std::vector<Key> keys_;  // by key number, filled as keys are first used
-  std::deque<NameId> in_flight_keys_;  // key of record first_in_flight_ + i, or kDoneKey
+  Fifo<NameId> in_flight_keys_;  // key of record first_in_flight_ + i, or kDoneKey
   int64_t first_in_flight_ = 0;
   client::ProducerRecord record_;  // send_one()'s, reused for its buffers
   size_t filled_digits_ = 0;       // digits of the sequence in record_'s value

@@ -73,7 +73,7 @@ void Consumer::assign(const std::vector<TopicPartition>& partitions) {
   }
   parts_ = std::move(next);
   assignment_ = partitions;
-  std::erase_if(queue_, [&](const ConsumerRecord& r) {
+  queue_.erase_if([&](const ConsumerRecord& r) {
     return parts_.count(TopicPartition{r.topic, r.partition}) == 0;
   });
   wake(rt_.now());
@@ -155,7 +155,7 @@ std::vector<ConsumerRecord> Consumer::poll(size_t max_records) {
 }
 
 void Consumer::drop_queued(const TopicPartition& tp) {
-  std::erase_if(queue_, [&](const ConsumerRecord& r) {
+  queue_.erase_if([&](const ConsumerRecord& r) {
     return r.topic == tp.topic && r.partition == tp.partition;
   });
 }

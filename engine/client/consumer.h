@@ -21,7 +21,6 @@
 // The Consumer owns its NetworkClient; callbacks run from the runtime loop.
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/fifo.h"
 #include "engine/client/network_client.h"
 #include "engine/protocol/record_batch.h"
 
@@ -166,7 +166,7 @@ class Consumer {
   std::vector<TopicPartition> assignment_;
   std::map<TopicPartition, PartitionState> parts_;
   std::map<NodeId, bool> fetching_from_;
-  std::deque<ConsumerRecord> queue_;
+  Fifo<ConsumerRecord> queue_;
   std::vector<RecordView> decoded_;  // take_records' scratch, kept for its capacity
   RecordCallback record_cb_;
   ErrorCallback error_cb_;

@@ -258,13 +258,13 @@ void Producer::complete(Completion& c, const Result<RecordMetadata>& result) {
 void Producer::Incomplete::add(uint64_t seq) {
   if (done_.empty()) first_ = seq;
   STRATA_ASSERT(seq == first_ + done_.size(), "records are accepted in sequence order");
-  done_.push_back(false);
+  done_.push_back(0);
   ++count_;
 }
 
 void Producer::Incomplete::remove(uint64_t seq) {
   if (seq < first_ || seq - first_ >= done_.size() || done_[seq - first_]) return;
-  done_[seq - first_] = true;
+  done_[seq - first_] = 1;
   --count_;
   while (!done_.empty() && done_.front()) {
     done_.pop_front();

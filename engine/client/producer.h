@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/fifo.h"
 #include "engine/client/network_client.h"
 #include "engine/protocol/record_batch.h"
 
@@ -136,7 +137,7 @@ class Producer {
     uint64_t oldest() const;  // UINT64_MAX when empty
 
    private:
-    std::deque<bool> done_;  // done_[i]: record first_ + i has completed
+    Fifo<uint8_t> done_;  // done_[i] != 0: record first_ + i has completed
     uint64_t first_ = 0;
     size_t count_ = 0;
   };

@@ -1,6 +1,5 @@
 #include "sim/history.h"
 
-#include <algorithm>
 #include <charconv>
 
 #include "engine/base/assert.h"
@@ -11,21 +10,18 @@ namespace {
 static_assert(sizeof(OpRecord) <= 64, "an operation stays within one cache line");
 
 // "42" → 42; -1 unless `digits` is a canonical non-negative decimal that fits in int64.
+// Every record's value id goes through here, so it is a plain digit loop: 19 digits fit in
+// uint64, and the int64 range is checked once at the end.
 int64_t canonical_decimal(std::string_view digits) {
-  if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return -1;
-  int64_t n = -1;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return -1;
-  return n;
-}
-
-// a == b for the short strings of the name table, without a call to memcmp.
-bool same_chars(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
+  if (digits.empty() || digits.size() > 19 || (digits.size() > 1 && digits[0] == '0')) {
+    return -1;
   }
-  return true;
+  uint64_t n = 0;
+  for (char c : digits) {
+    if (unsigned(c - '0') > 9) return -1;
+    n = n * 10 + uint64_t(c - '0');
+  }
+  return n > uint64_t(INT64_MAX) ? -1 : int64_t(n);
 }
 
 }  // namespace
@@ -40,7 +36,7 @@ NameId History::intern(std::string_view name) {
   uint32_t h = 2166136261u;  // FNV-1a: names are short
   for (char c : name) h = (h ^ uint8_t(c)) * 16777619u;
   NameId& slot = cache_[h % kCacheSlots];
-  if (same_chars(names_[slot], name)) return slot;
+  if (names_[slot] == name) return slot;
   auto it = ids_.find(name);
   if (it != ids_.end()) return slot = it->second;
   STRATA_ASSERT(names_.size() < UINT32_MAX, "name table full");
@@ -60,19 +56,16 @@ ValueId History::value_id(std::string_view id) {
 }
 
 ValueId History::value_id_of_value(std::string_view v) {
-  // "<last producer>:<canonical decimal of at most 18 digits>" followed by '|' or the end.
+  std::string_view id = v.substr(0, v.find('|'));
+  // "<last producer>:<canonical decimal>": the producer needs no lookup. The digits hold no
+  // ':', so the colon after the name is the last one, as value_id() would find.
   const std::string& last = names_[last_value_name_];
-  size_t n = last.size();
-  if (n > 0 && v.size() > n + 1 && v[n] == ':' && same_chars(v.substr(0, n), last)) {
-    const char* p = v.data();
-    size_t first = n + 1, end = std::min(v.size(), first + 18), i = first;
-    int64_t seq = 0;
-    for (; i < end && unsigned(p[i] - '0') < 10; ++i) seq = seq * 10 + (p[i] - '0');
-    bool terminated = i == v.size() || p[i] == '|';
-    bool canonical = i > first && (p[first] != '0' || i == first + 1);
-    if (terminated && canonical) return ValueId{last_value_name_, seq};
+  if (!last.empty() && id.size() > last.size() && id[last.size()] == ':' &&
+      id.starts_with(last)) {
+    int64_t seq = canonical_decimal(id.substr(last.size() + 1));
+    if (seq >= 0) return ValueId{last_value_name_, seq};
   }
-  return value_id(v.substr(0, v.find('|')));
+  return value_id(id);
 }
 
 std::string History::value_string(ValueId v) const {

@@ -88,6 +88,7 @@ const ProducerWorkload::Key& ProducerWorkload::key(uint64_t n) {
 // the digits are written. Sequences mostly go up by one: their digits are incremented.
 void ProducerWorkload::fill_value(int64_t seq, Bytes& value) {
   Digits& d = digits_;
+  size_t previous_count = d.count;  // the digits `value` holds, if it holds the last value
   bool carried_out = true;
   if (seq == d.seq + 1 && d.count > 0) {
     for (size_t i = d.count; i-- > 0;) {
@@ -107,7 +108,7 @@ void ProducerWorkload::fill_value(int64_t seq, Bytes& value) {
   d.seq = seq;
   size_t prefix = spec_.id.size() + 1 + d.count + 1;
   size_t size = std::max(prefix, size_t(spec_.record_size));
-  if (value.size() == size && d.count == filled_digits_) {
+  if (value.size() == size && d.count == previous_count) {
     std::memcpy(value.data() + spec_.id.size() + 1, d.text, d.count);
     return;
   }
@@ -117,7 +118,6 @@ void ProducerWorkload::fill_value(int64_t seq, Bytes& value) {
   *at++ = ':';
   std::memcpy(at, d.text, d.count);
   at[d.count] = '|';
-  filled_digits_ = d.count;
 }
 
 void ProducerWorkload::send_one() {
@@ -229,8 +229,7 @@ void ConsumerWorkload::on_record(const client::ConsumerRecord& r) {
   if (p >= resets_.size()) resets_.resize(p + 1);
   PartitionResets& e = resets_[p];
   uint64_t resets = e.seen;
-  if (!e.known || e.stale) {
-    e.known = true;
+  if (e.stale) {
     e.stale = false;
     auto progress = consumer_->progress({r.topic, r.partition});
     resets = progress ? progress->offset_resets : 0;

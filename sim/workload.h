@@ -105,8 +105,7 @@ class ProducerWorkload {
   Fifo<NameId> in_flight_keys_;  // key of record first_in_flight_ + i, or kDoneKey
   int64_t first_in_flight_ = 0;
   client::ProducerRecord record_;  // send_one()'s, reused for its buffers
-  size_t filled_digits_ = 0;       // digits of the sequence in record_'s value
-  struct Digits {                  // the decimal text of the last sequence filled in
+  struct Digits {  // the decimal text of the last sequence filled into record_'s value
     char text[24] = {};
     size_t count = 0;
     int64_t seq = -2;
@@ -137,9 +136,9 @@ class ConsumerWorkload {
   NameId topic_name_;
   std::unique_ptr<client::Consumer> consumer_;
   struct PartitionResets {
-    uint64_t seen = 0;   // the partition's auto.offset.reset count as last recorded
-    bool known = false;  // a record of the partition was seen
-    bool stale = false;  // look at its count again (the consumer's total moved since)
+    uint64_t seen = 0;  // the partition's auto.offset.reset count as last recorded
+    // Look its count up again: no record of it seen yet, or the consumer's total moved.
+    bool stale = true;
   };
   std::vector<PartitionResets> resets_;  // by partition
   // The consumer's reset count when every partition's was last looked at; while it stands,
@@ -159,6 +158,5 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
 // the caller's count for that partition, which this updates.
 void record_poll(History& history, MonoTime now, NameId client, NameId topic,
                  const client::ConsumerRecord& r, uint64_t resets, uint64_t& resets_seen);
-
 
 }  // namespace strata::sim

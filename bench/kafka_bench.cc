@@ -12,6 +12,7 @@
 #include "bench/report.h"
 #include "bench/targets.h"
 #include "engine/cli/args.h"
+#include "engine/runtime/posix_runtime.h"
 
 namespace strata::bench {
 namespace {
@@ -44,6 +45,7 @@ struct Cli {
   bool keep_data = false;
   int broker_cpu = -1;  // --pin: 1
   bool own_data_dir = false;
+  const Runtime* clock = nullptr;  // times the phases
 };
 
 Status parse_workload(const cli::Args& a, perf::WorkloadOptions* w) {
@@ -101,7 +103,8 @@ Result<Cli> parse_cli(const cli::Args& a) {
 
 // Produce then consume the same records on one target. `cpu_seconds`, when given, is
 // sampled at the start and end of each measured interval.
-TargetRun measure(const perf::WorkloadOptions& base, const std::string& bootstrap,
+TargetRun measure(const Runtime& clock, const perf::WorkloadOptions& base,
+                  const std::string& bootstrap,
                   const std::string& label, std::function<double()> cpu_seconds = nullptr) {
   TargetRun t;
   perf::WorkloadOptions w = base;
@@ -117,11 +120,11 @@ TargetRun measure(const perf::WorkloadOptions& base, const std::string& bootstra
   }
   w.label = label + " produce";
   cpu_out = &t.produce_cpu_s;
-  t.produce = perf::run_produce(w);
+  t.produce = perf::run_produce(clock, w);
   if (!t.produce.ok()) return t;
   w.label = label + " consume";
   cpu_out = &t.consume_cpu_s;
-  t.consume = perf::run_consume(w);
+  t.consume = perf::run_consume(clock, w);
   return t;
 }
 
@@ -134,9 +137,9 @@ TargetRun run_strata(const Cli& c, int run) {
   if (!broker) return t;
   std::fprintf(stderr, "run %d: strata broker pid %d on %s, data in %s\n", run,
                int(broker->pid()), broker->bootstrap().c_str(), dir.c_str());
-  t.error = perf::create_topic(broker->bootstrap(), w.topic, w.partitions, 30'000);
+  t.error = perf::create_topic(*c.clock, broker->bootstrap(), w.topic, w.partitions, 30'000);
   if (t.error.empty()) {
-    t = measure(w, broker->bootstrap(), "run " + std::to_string(run) + " strata",
+    t = measure(*c.clock, w, broker->bootstrap(), "run " + std::to_string(run) + " strata",
                 [&broker] { return broker->cpu_seconds(); });
   }
   std::string stopped = broker->stop();
@@ -155,7 +158,7 @@ TargetRun run_mock(const Cli& c, int run) {
   // rdkafka_mock.c), so its consumer re-reads that window until it has read N records.
   perf::WorkloadOptions mock_w = w;
   mock_w.rewind_at_end = true;
-  return measure(mock_w, mock->bootstrap(), "run " + std::to_string(run) + " mock",
+  return measure(*c.clock, mock_w, mock->bootstrap(), "run " + std::to_string(run) + " mock",
                  [&mock] { return mock->cpu_seconds(); });
 }
 
@@ -221,6 +224,12 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  auto rt = PosixRuntime::create({.log_level_min = LogLevel::kWarn});
+  if (!rt) {
+    std::cerr << "strata_bench: " << rt.status().message() << "\n";
+    return 1;
+  }
+  c->clock = rt->get();
   auto runs = bench::run_all(*c);
   if (c->own_data_dir) std::filesystem::remove_all(c->config.data_dir);
   if (c->json) {

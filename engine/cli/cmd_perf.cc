@@ -8,6 +8,7 @@
 #include "engine/cli/commands.h"
 #if STRATA_HAVE_RDKAFKA
 #include "engine/cli/perf_workload.h"
+#include "engine/runtime/posix_runtime.h"
 #endif
 
 namespace strata::cli {
@@ -107,14 +108,22 @@ int cmd_perf(const Argv& argv) {
     return 2;
   }
   o->label = "perf " + mode;
+  // The clock of the measurement; librdkafka runs its own threads and sockets.
+  auto rt = PosixRuntime::create({.log_level_min = LogLevel::kWarn});
+  if (!rt) {
+    std::cerr << "strata perf: " << rt.status().message() << "\n";
+    return 1;
+  }
+  const Runtime& clock = **rt;
   if (mode == "produce") {
-    std::string err = perf::create_topic(o->bootstrap, o->topic, o->partitions, 30'000);
+    std::string err = perf::create_topic(clock, o->bootstrap, o->topic, o->partitions, 30'000);
     if (!err.empty()) {
       std::cerr << "strata perf: " << err << "\n";
       return 1;
     }
   }
-  perf::PhaseResult r = mode == "produce" ? perf::run_produce(*o) : perf::run_consume(*o);
+  perf::PhaseResult r =
+      mode == "produce" ? perf::run_produce(clock, *o) : perf::run_consume(clock, *o);
   if (!r.ok()) std::cerr << "strata perf " << mode << ": " << r.error << "\n";
   if (format == "json") {
     print_json(mode, *o, r);

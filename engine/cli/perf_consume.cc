@@ -68,7 +68,7 @@ int64_t take_batch(rd_kafka_topic_t* rkt, rd_kafka_queue_t* q, ConsumeCounts* c)
 
 }  // namespace
 
-PhaseResult run_consume(const WorkloadOptions& o) {
+PhaseResult run_consume(const Runtime& clock, const WorkloadOptions& o) {
   PhaseResult r;
   Handle rk = new_consumer(o, &r.error);
   if (!rk) return r;
@@ -84,13 +84,13 @@ PhaseResult run_consume(const WorkloadOptions& o) {
   ConsumeCounts c;
   c.rewind = o.rewind_at_end;
   c.first_offset.assign(size_t(o.partitions), -1);
-  Progress progress(o.label, o.records);
+  Progress progress(clock, o.label, o.records);
   int64_t start_ns = -1, timed_from = 0, bytes_from = 0;
-  int64_t last_move_ns = now_ns();
+  int64_t last_move_ns = now_ns(clock);
   while (r.ok() && c.records < total) {
     if (take_batch(rkt.get(), q, &c) > 0) {
-      last_move_ns = now_ns();
-    } else if (now_ns() - last_move_ns > int64_t(o.stall_timeout_ms) * 1'000'000) {
+      last_move_ns = now_ns(clock);
+    } else if (now_ns(clock) - last_move_ns > int64_t(o.stall_timeout_ms) * 1'000'000) {
       r.error = "no record for " + std::to_string(o.stall_timeout_ms) + " ms (" +
                 std::to_string(c.records) + "/" + std::to_string(total) + " read)" +
                 (c.first_error.empty() ? "" : ", first error: " + c.first_error);
@@ -100,13 +100,13 @@ PhaseResult run_consume(const WorkloadOptions& o) {
     // it are not counted, so the rate stays exact.
     if (start_ns < 0 && c.records > 0 && c.records >= o.warmup_records) {
       if (o.on_measuring) o.on_measuring(true);
-      start_ns = now_ns();
+      start_ns = now_ns(clock);
       timed_from = c.records;
       bytes_from = c.bytes;
     }
     if (start_ns >= 0) progress.update(c.records - timed_from);
   }
-  int64_t end_ns = now_ns();
+  int64_t end_ns = now_ns(clock);
   if (start_ns >= 0 && o.on_measuring) o.on_measuring(false);
   for (int32_t p = 0; p < o.partitions; ++p) rd_kafka_consume_stop(rkt.get(), p);
   rd_kafka_queue_destroy(q);

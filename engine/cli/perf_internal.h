@@ -3,20 +3,16 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "engine/cli/perf_workload.h"
+#include "engine/runtime/runtime.h"
 
 namespace strata::perf::internal {
 
-inline int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+inline int64_t now_ns(const Runtime& clock) { return clock.now().ns; }
 
 struct HandleDeleter {
   void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
@@ -46,13 +42,15 @@ Handle new_client(rd_kafka_type_t type, Conf conf, std::string* error);
 // Prints "label: done/total records, rate/s" on stderr about once a second.
 class Progress {
  public:
-  Progress(std::string label, int64_t total) : label_(std::move(label)), total_(total) {}
+  Progress(const Runtime& clock, std::string label, int64_t total)
+      : clock_(clock), label_(std::move(label)), total_(total) {}
   void update(int64_t done);
 
  private:
+  const Runtime& clock_;
   std::string label_;
   int64_t total_;
-  int64_t start_ns_ = now_ns();
+  int64_t start_ns_ = now_ns(clock_);
   int64_t last_ns_ = start_ns_;
 };
 

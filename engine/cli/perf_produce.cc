@@ -17,6 +17,7 @@ namespace {
 // Shared with the delivery-report callback through the client's opaque pointer. Each
 // record's msg_opaque is its sequence number, an index into these arrays.
 struct ProduceState {
+  const Runtime* clock = nullptr;
   std::vector<int64_t> sent_ns;
   std::vector<int64_t> latency_ns;
   int64_t delivered = 0;
@@ -32,7 +33,7 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     if (st->errors++ == 0) st->first_error = m->err;
     return;
   }
-  if (seq < st->sent_ns.size()) st->latency_ns[seq] = now_ns() - st->sent_ns[seq];
+  if (seq < st->sent_ns.size()) st->latency_ns[seq] = now_ns(*st->clock) - st->sent_ns[seq];
 }
 
 Handle new_producer(const WorkloadOptions& o, ProduceState* st, std::string* error) {
@@ -63,7 +64,7 @@ std::string send_range(rd_kafka_t* rk, rd_kafka_topic_t* rkt, const std::vector<
                        ProduceState* st, int64_t from, int64_t to, Progress* progress) {
   for (int64_t seq = from; seq < to; ++seq) {
     for (;;) {
-      st->sent_ns[seq] = now_ns();
+      st->sent_ns[seq] = now_ns(*st->clock);
       if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, const_cast<char*>(payload.data()),
                            payload.size(), nullptr, 0,
                            reinterpret_cast<void*>(static_cast<uintptr_t>(seq))) == 0) {
@@ -86,13 +87,13 @@ std::string send_range(rd_kafka_t* rk, rd_kafka_topic_t* rkt, const std::vector<
 // Waits until every record has its delivery report; rd_kafka_flush() serves the callbacks.
 std::string flush_all(rd_kafka_t* rk, const ProduceState& st, int64_t expected, int timeout_ms) {
   int64_t last_delivered = -1;
-  int64_t last_move_ns = now_ns();
+  int64_t last_move_ns = now_ns(*st.clock);
   while (st.delivered < expected) {
     rd_kafka_flush(rk, 100);
     if (st.delivered != last_delivered) {
       last_delivered = st.delivered;
-      last_move_ns = now_ns();
-    } else if (now_ns() - last_move_ns > int64_t(timeout_ms) * 1'000'000) {
+      last_move_ns = now_ns(*st.clock);
+    } else if (now_ns(*st.clock) - last_move_ns > int64_t(timeout_ms) * 1'000'000) {
       return "no delivery report for " + std::to_string(timeout_ms) + " ms (" +
              std::to_string(st.delivered) + "/" + std::to_string(expected) + " delivered)";
     }
@@ -123,10 +124,11 @@ LatencySummary summarize(std::vector<int64_t> ns) {
 
 }  // namespace
 
-PhaseResult run_produce(const WorkloadOptions& o) {
+PhaseResult run_produce(const Runtime& clock, const WorkloadOptions& o) {
   PhaseResult r;
   const int64_t total = o.warmup_records + o.records;
   ProduceState st;
+  st.clock = &clock;
   st.sent_ns.assign(size_t(total), 0);
   st.latency_ns.assign(size_t(total), -1);
   Handle rk = new_producer(o, &st, &r.error);
@@ -139,12 +141,12 @@ PhaseResult run_produce(const WorkloadOptions& o) {
   if (r.ok()) r.error = flush_all(rk.get(), st, o.warmup_records, o.stall_timeout_ms);
   if (!r.ok()) return r;
   const int64_t errors_before = st.errors;
-  Progress progress(o.label, o.records);
+  Progress progress(clock, o.label, o.records);
   if (o.on_measuring) o.on_measuring(true);
-  int64_t start_ns = now_ns();
+  int64_t start_ns = now_ns(clock);
   r.error = send_range(rk.get(), rkt.get(), payload, &st, o.warmup_records, total, &progress);
   if (r.ok()) r.error = flush_all(rk.get(), st, total, o.stall_timeout_ms);
-  r.seconds = double(now_ns() - start_ns) / 1e9;
+  r.seconds = double(now_ns(clock) - start_ns) / 1e9;
   if (o.on_measuring) o.on_measuring(false);
   if (!r.ok()) return r;
   progress.update(o.records);

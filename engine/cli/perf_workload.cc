@@ -36,7 +36,7 @@ Handle new_client(rd_kafka_type_t type, Conf conf, std::string* error) {
 
 void Progress::update(int64_t done) {
   if (label_.empty()) return;
-  int64_t now = now_ns();
+  int64_t now = now_ns(clock_);
   if (now - last_ns_ < 1'000'000'000 && done < total_) return;
   last_ns_ = now;
   double seconds = double(now - start_ns_) / 1e9;
@@ -52,12 +52,12 @@ using namespace internal;
 namespace {
 
 // Polls metadata until `topic` has `partitions` partitions, each with a leader.
-std::string wait_for_leaders(rd_kafka_t* rk, const std::string& topic, int32_t partitions,
-                             int timeout_ms) {
-  int64_t deadline = now_ns() + int64_t(timeout_ms) * 1'000'000;
+std::string wait_for_leaders(const Runtime& clock, rd_kafka_t* rk, const std::string& topic,
+                             int32_t partitions, int timeout_ms) {
+  int64_t deadline = now_ns(clock) + int64_t(timeout_ms) * 1'000'000;
   std::string last = "no metadata";
   TopicHandle rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr));
-  while (now_ns() < deadline) {
+  while (now_ns(clock) < deadline) {
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt.get(), &md, 2000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -113,8 +113,8 @@ std::string send_create_topic(rd_kafka_t* rk, const std::string& topic, int32_t 
 
 }  // namespace
 
-std::string create_topic(const std::string& bootstrap, const std::string& topic,
-                         int32_t partitions, int timeout_ms) {
+std::string create_topic(const Runtime& clock, const std::string& bootstrap,
+                         const std::string& topic, int32_t partitions, int timeout_ms) {
   WorkloadOptions o;
   o.bootstrap = bootstrap;
   std::string error;
@@ -124,7 +124,7 @@ std::string create_topic(const std::string& bootstrap, const std::string& topic,
   if (!rk) return error;
   error = send_create_topic(rk.get(), topic, partitions, timeout_ms);
   if (!error.empty()) return error;
-  return wait_for_leaders(rk.get(), topic, partitions, timeout_ms);
+  return wait_for_leaders(clock, rk.get(), topic, partitions, timeout_ms);
 }
 
 std::string describe_produce(const PhaseResult& r) {

@@ -3,9 +3,9 @@
 // ack latency the way Kafka's kafka-producer-perf-test does (null keys, one fixed payload,
 // MB = 2^20 bytes of record values).
 //
-// Wall-clock timing and librdkafka's own threads are the point of this code, so it lives
-// outside the Runtime seam (tests/lint/check_runtime_seam.sh allows engine/cli/perf_*). It
-// never runs in the test suite and never judges the figures it prints.
+// Its clock is the Runtime's (the POSIX runtime's monotonic clock in `strata perf`);
+// librdkafka brings its own threads and sockets. It never runs in the test suite and never
+// judges the figures it prints.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,10 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace strata {
+class Runtime;
+}
 
 namespace strata::perf {
 
@@ -67,16 +71,16 @@ struct PhaseResult {
 
 // Creates `topic` (replication factor 1) through the Admin API and waits until its metadata
 // shows every partition with a leader. An existing topic is fine. Returns "" or the error.
-std::string create_topic(const std::string& bootstrap, const std::string& topic,
-                         int32_t partitions, int timeout_ms);
+std::string create_topic(const Runtime& clock, const std::string& bootstrap,
+                         const std::string& topic, int32_t partitions, int timeout_ms);
 
 // Sends warmup_records, waits for their acks, then sends `records` in a tight loop and
 // waits for every delivery report.
-PhaseResult run_produce(const WorkloadOptions& options);
+PhaseResult run_produce(const Runtime& clock, const WorkloadOptions& options);
 
 // Reads partitions [0, partitions) from offset 0 without a consumer group; the first
 // warmup_records are not timed, the next `records` are.
-PhaseResult run_consume(const WorkloadOptions& options);
+PhaseResult run_consume(const Runtime& clock, const WorkloadOptions& options);
 
 // Splits "key=value" into `out`; returns "" or an error naming `option`.
 std::string parse_property(const std::string& kv, const std::string& option,

@@ -74,7 +74,7 @@ Status parse_workload(const cli::Args& a, perf::WorkloadOptions* w) {
     std::string err = perf::parse_property(kv, "consumer-prop", &w->consumer_config);
     if (!err.empty()) return Status::invalid_argument(err);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<Cli> parse_cli(const cli::Args& a) {

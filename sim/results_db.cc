@@ -135,7 +135,7 @@ class Writer {
   Status prepare(Stmt& s, const char* sql) {
     return ok_or(sqlite3_prepare_v2(db_, sql, -1, s.out(), nullptr), "prepare");
   }
-  Status step(Stmt& s, const char* what) { return s.step() ? Status::ok() : error(what); }
+  Status step(Stmt& s, const char* what) { return s.step() ? ok_status() : error(what); }
   int64_t last_id() const { return sqlite3_last_insert_rowid(db_); }
   Result<int64_t> user_version() {
     Stmt s;
@@ -150,7 +150,7 @@ class Writer {
 
  private:
   Status ok_or(int rc, const char* what) const {
-    return rc == SQLITE_OK ? Status::ok() : error(what);
+    return rc == SQLITE_OK ? ok_status() : error(what);
   }
 
   std::string path_;
@@ -170,7 +170,7 @@ Status ensure_schema(Writer& w, const std::string& path) {
                                     std::to_string(*version) + ", this strata writes " +
                                     std::to_string(kResultsDbSchemaVersion));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 std::string hex64(uint64_t v) {
@@ -226,7 +226,7 @@ Status insert_operations(Writer& w, int64_t run_id, const History& history) {
     }
     STRATA_RETURN_IF_ERROR(w.step(s, "insert operation"));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status insert_check(Writer& w, int64_t run_id, const CheckResult& check) {
@@ -253,7 +253,7 @@ Status insert_check(Writer& w, int64_t run_id, const CheckResult& check) {
     c.bind(3, count);
     STRATA_RETURN_IF_ERROR(w.step(c, "insert anomaly count"));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status insert_expectations(Writer& w, int64_t run_id, const RunRecord& run) {
@@ -267,7 +267,7 @@ Status insert_expectations(Writer& w, int64_t run_id, const RunRecord& run) {
     s.bind(4, e.detail);
     STRATA_RETURN_IF_ERROR(w.step(s, "insert expectation"));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status insert_series(Writer& w, int64_t run_id, const RunRecord& run) {
@@ -293,7 +293,7 @@ Status insert_series(Writer& w, int64_t run_id, const RunRecord& run) {
     t.bind(4, l.line);
     STRATA_RETURN_IF_ERROR(w.step(t, "insert trace line"));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status write_all(Writer& w, const std::string& path, const RunRecord& run) {

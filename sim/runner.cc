@@ -160,7 +160,7 @@ Status ScenarioRun::setup() {
       topic_names_.push_back(p.topic);
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status ScenarioRun::start_broker() {
@@ -573,7 +573,7 @@ Status ScenarioRun::final_reads() {
                                       partitions_of(topic), bootstrap_, std::chrono::seconds(30)));
   }
   for (const auto& g : groups_) STRATA_RETURN_IF_ERROR(final_committed(g));
-  return Status::ok();
+  return ok_status();
 }
 
 // After the run: the group's committed offsets as the coordinator has them (kFinalCommitted),
@@ -604,7 +604,7 @@ Status ScenarioRun::final_committed(const std::string& group) {
     op.set_group(group_name, -1);
     history_->add(op);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 double percentile_ms(std::vector<int64_t>& v, double q) {

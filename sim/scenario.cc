@@ -49,7 +49,7 @@ Status Parser::top(const YAML::Node& root, Scenario& s) {
   }
   if (root["nemesis"]) STRATA_RETURN_IF_ERROR(nemesis(root["nemesis"], s.nemesis));
   if (root["expect"]) STRATA_RETURN_IF_ERROR(expectations(root["expect"], s));
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::cluster(const YAML::Node& n, Scenario& s) {
@@ -75,7 +75,7 @@ Status Parser::cluster(const YAML::Node& n, Scenario& s) {
       s.broker_config.push_back({kv.first.Scalar(), v, kv.first.Mark().line + 1});
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::topics(const YAML::Node& n, Scenario& s) {
@@ -101,7 +101,7 @@ Status Parser::topics(const YAML::Node& n, Scenario& s) {
     }
     s.topics.push_back(std::move(spec));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::network(const YAML::Node& n, LinkParams& p) {
@@ -129,7 +129,7 @@ Status Parser::network(const YAML::Node& n, LinkParams& p) {
       STRATA_ASSIGN_OR_RETURN(p.tail, duration(t["extra"], "network.tail.extra"));
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace scenario_yaml

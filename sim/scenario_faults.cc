@@ -204,7 +204,7 @@ Status Parser::fault_params(const YAML::Node& n, const std::string& f, Fault& ou
     if (!n["peer"]) return error(n, f + ".peer", "required");
     STRATA_RETURN_IF_ERROR(node_name(n["peer"], f + ".peer", out.peer));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::nemesis(const YAML::Node& n, Nemesis& nem) {
@@ -257,7 +257,7 @@ Status Parser::nemesis(const YAML::Node& n, Nemesis& nem) {
                        (nem.targets.empty() ? " in the workload" : " among nemesis.targets"));
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::expectations(const YAML::Node& n, Scenario& s) {
@@ -297,7 +297,7 @@ Status Parser::expectations(const YAML::Node& n, Scenario& s) {
     e.value = v;
     s.expectations.push_back(std::move(e));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace scenario_yaml

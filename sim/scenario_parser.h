@@ -43,7 +43,7 @@ class Parser {
         return error(kv.first, join(field, key), "unknown field (expected one of: " + list + ")");
       }
     }
-    return Status::ok();
+    return ok_status();
   }
 
   static std::string join(const std::string& field, std::string_view key) {

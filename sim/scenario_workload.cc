@@ -6,7 +6,7 @@ namespace strata::sim::scenario_yaml {
 
 Status Parser::node_name(const YAML::Node& n, const std::string& field, std::string& out) const {
   STRATA_ASSIGN_OR_RETURN(out, str(n, field));
-  if (nodes.count(out)) return Status::ok();
+  if (nodes.count(out)) return ok_status();
   std::string list;
   for (const auto& name : nodes) list += (list.empty() ? "" : ", ") + name;
   return error(n, field, "unknown node \"" + out + "\" (nodes: " + list + ")");
@@ -19,10 +19,10 @@ Status Parser::producer_client(const YAML::Node& n, const std::string& f, Produc
     c.acks = (a == "all" || a == "-1") ? -1 : int16_t(std::stoi(a));
   }
   auto ms = [&](const char* key, int64_t& out) -> Status {
-    if (!n[key]) return Status::ok();
+    if (!n[key]) return ok_status();
     STRATA_ASSIGN_OR_RETURN(Duration d, duration(n[key], join(f, key)));
     out = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-    return Status::ok();
+    return ok_status();
   };
   if (n["retries"]) {
     STRATA_ASSIGN_OR_RETURN(int64_t r, integer(n["retries"], f + ".retries", 0, INT32_MAX));
@@ -41,7 +41,7 @@ Status Parser::producer_client(const YAML::Node& n, const std::string& f, Produc
     c.batch_size = int32_t(b);
   }
   if (Status st = client::validate(c); !st) return error(n, f, st.message());
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::producer(const YAML::Node& n, const std::string& f, ProducerSpec& p) {
@@ -153,7 +153,7 @@ Status Parser::group_member(const YAML::Node& n, const std::string& f, ConsumerS
     for (const char* k : group_keys) {
       if (n[k]) return error(n[k], f + "." + k, "only for group members (set group)");
     }
-    return Status::ok();
+    return ok_status();
   }
   STRATA_ASSIGN_OR_RETURN(c.group, str(n["group"], f + ".group"));
   if (c.group.empty()) return error(n["group"], f + ".group", "must not be empty");
@@ -170,12 +170,12 @@ Status Parser::group_member(const YAML::Node& n, const std::string& f, ConsumerS
   g.heartbeat_interval_ms = 1000;
   g.auto_commit_interval_ms = 1000;
   auto ms = [&](const char* key, int32_t& out) -> Status {
-    if (!n[key]) return Status::ok();
+    if (!n[key]) return ok_status();
     STRATA_ASSIGN_OR_RETURN(Duration d, duration(n[key], f + "." + key));
     auto v = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     if (v < 1 || v > INT32_MAX) return error(n[key], f + "." + key, "expected 1ms..24d");
     out = int32_t(v);
-    return Status::ok();
+    return ok_status();
   };
   STRATA_RETURN_IF_ERROR(ms("session_timeout", g.session_timeout_ms));
   STRATA_RETURN_IF_ERROR(ms("heartbeat_interval", g.heartbeat_interval_ms));
@@ -211,7 +211,7 @@ Status Parser::group_member(const YAML::Node& n, const std::string& f, ConsumerS
   g.consumer = c.config;
   Status valid = client::validate(g);
   if (!valid) return error(n["group"], f, valid.message());
-  return Status::ok();
+  return ok_status();
 }
 
 Status Parser::workload(const YAML::Node& n, Scenario& s) {
@@ -240,7 +240,7 @@ Status Parser::workload(const YAML::Node& n, Scenario& s) {
     if (c.is_group_member()) group_members.insert(c.id);
     s.consumers.push_back(std::move(c));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::sim::scenario_yaml

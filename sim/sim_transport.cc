@@ -66,7 +66,7 @@ Result<ConnId> SimTransport::connect(const Endpoint& to, ConnectionHandler* hand
           server_id, Endpoint{net_.node(self).name(), uint16_t(50000 + id.value() % 10000)});
       net_.node(self).post(net_.sample_delay(target, self), [this, id, handler] {
         auto* side = net_.side(id);
-        if (side != nullptr && side->open) handler->on_connected(id, Status::ok());
+        if (side != nullptr && side->open) handler->on_connected(id, ok_status());
       });
     });
   });
@@ -80,7 +80,7 @@ Status SimTransport::send(ConnId conn, Bytes frame) {
   }
   if (s->peer.value() == 0) return Status::unavailable("connection not established yet");
   net_.transmit(conn, std::move(frame));
-  return Status::ok();
+  return ok_status();
 }
 
 size_t SimTransport::queued_bytes(ConnId conn) const {
@@ -113,7 +113,7 @@ void SimTransport::close(ConnId conn) {
   if (s == nullptr || !s->open) return;
   ConnId peer = s->peer;
   int64_t after_data = s->last_arrival_ns + 1 - node_.now().ns;
-  net_.close_side(conn, Status::ok(), true);
+  net_.close_side(conn, ok_status(), true);
   SimNetwork::Side* p = net_.side(peer);
   if (p == nullptr) return;
   // The FIN follows the data already in flight.

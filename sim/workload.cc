@@ -310,7 +310,7 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
     history.add(op);
   }
   consumer.assign({});
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::sim

@@ -35,7 +35,6 @@ class [[nodiscard]] Status {
     STRATA_ASSERT(code != StatusCode::kOk, "error status needs an error code");
   }
 
-  static Status ok() { return Status(); }
   static Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status already_exists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status invalid_argument(std::string m) {
@@ -62,6 +61,10 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
 };
+
+// The ok Status. A free function, not a static member: `s.ok()` on an instance would call a
+// static factory and read as always true, so Status has no member named `ok`.
+inline Status ok_status() { return Status(); }
 
 // Result<T> holds a value or an error Status (never an ok Status).
 template <class T>

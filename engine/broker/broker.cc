@@ -41,11 +41,11 @@ Status Broker::start() {
   rt_.info("broker", "node " + std::to_string(config_.node_id.value()) + " listening on " +
                          bound_.to_string() + ", advertised as " + advertised().to_string() +
                          ", log dirs " + config_.log_dirs.front());
-  return Status::ok();
+  return ok_status();
 }
 
 Status Broker::shutdown() {
-  if (!started_ || stopping_) return Status::ok();
+  if (!started_ || stopping_) return ok_status();
   stopping_ = true;
   rt_.transport().stop_listening(bound_);
   fetch_purgatory_.cancel_all();

@@ -34,7 +34,7 @@ Setter long_setter(int64_t BrokerConfig::*field, int64_t min, int64_t max = kLon
     auto r = parse_long(v, min, max);
     if (!r) return r.status();
     c.*field = *r;
-    return Status::ok();
+    return ok_status();
   };
 }
 
@@ -44,7 +44,7 @@ Setter int_setter(T BrokerConfig::*field, int64_t min, int64_t max) {
     auto r = parse_long(v, min, max);
     if (!r) return r.status();
     c.*field = static_cast<T>(*r);
-    return Status::ok();
+    return ok_status();
   };
 }
 
@@ -54,7 +54,7 @@ Setter group_setter(T group::GroupConfig::*field, int64_t min, int64_t max) {
     auto r = parse_long(v, min, max);
     if (!r) return r.status();
     c.group.*field = static_cast<T>(*r);
-    return Status::ok();
+    return ok_status();
   };
 }
 
@@ -63,7 +63,7 @@ Setter bool_setter(bool BrokerConfig::*field) {
     auto r = parse_bool(v);
     if (!r) return r.status();
     c.*field = *r;
-    return Status::ok();
+    return ok_status();
   };
 }
 
@@ -71,7 +71,7 @@ Status set_node_id(BrokerConfig& c, std::string_view v) {
   auto r = parse_long(v, 0, kIntMax);
   if (!r) return r.status();
   c.node_id = NodeId(static_cast<int32_t>(*r));
-  return Status::ok();
+  return ok_status();
 }
 
 Status set_log_dirs(BrokerConfig& c, std::string_view v) {
@@ -87,7 +87,7 @@ Status set_log_dirs(BrokerConfig& c, std::string_view v) {
   }
   if (dirs.empty()) return Status::invalid_argument("expected a comma-separated list of paths");
   c.log_dirs = std::move(dirs);
-  return Status::ok();
+  return ok_status();
 }
 
 const std::map<std::string_view, Setter>& broker_setters() {
@@ -99,14 +99,14 @@ const std::map<std::string_view, Setter>& broker_setters() {
          auto r = parse_listeners(v);
          if (!r) return r.status();
          c.listeners = *r;
-         return Status::ok();
+         return ok_status();
        }},
       {"advertised.listeners",
        [](BrokerConfig& c, std::string_view v) {
          auto r = parse_listeners(v);
          if (!r) return r.status();
          c.advertised_listeners = *r;
-         return Status::ok();
+         return ok_status();
        }},
       {"log.dirs", set_log_dirs},
       {"log.dir", set_log_dirs},
@@ -143,14 +143,14 @@ const std::map<std::string_view, Setter>& broker_setters() {
          auto r = parse_long(v, 1, kIntMax);
          if (!r) return r.status();
          c.group.offsets_retention_ms = *r * 60 * 1000;
-         return Status::ok();
+         return ok_status();
        }},
       {"offsets.retention.check.interval.ms",
        group_setter(&group::GroupConfig::offsets_retention_check_interval_ms, 1, kLongMax)},
       {"cluster.id",
        [](BrokerConfig& c, std::string_view v) {
          c.cluster_id = std::string(v);
-         return Status::ok();
+         return ok_status();
        }},
   };
   return setters;
@@ -199,7 +199,7 @@ Status apply_unit_keys(ConfigLoad& out, const std::vector<PropertyEntry>& entrie
       STRATA_RETURN_IF_ERROR(apply_entry(out.config, as_ms));
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace

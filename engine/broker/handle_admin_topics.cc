@@ -47,7 +47,7 @@ Status handle_create_topics(Broker& b, const RequestContext& ctx, ByteReader& bo
     resp.topics.push_back(std::move(r));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_delete_topics(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -62,7 +62,7 @@ Status handle_delete_topics(Broker& b, const RequestContext& ctx, ByteReader& bo
     resp.responses.push_back(std::move(r));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_create_partitions(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -84,7 +84,7 @@ Status handle_create_partitions(Broker& b, const RequestContext& ctx, ByteReader
     resp.results.push_back(std::move(r));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

@@ -20,7 +20,7 @@ Status handle_api_versions(Broker& b, const RequestContext& ctx, ByteReader& bod
     resp.api_keys.push_back(v);
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

@@ -101,7 +101,7 @@ Status handle_describe_configs(Broker& b, const RequestContext& ctx, ByteReader&
     resp.results.push_back(std::move(r));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

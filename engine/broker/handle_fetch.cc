@@ -131,7 +131,7 @@ Status handle_fetch(Broker& b, const RequestContext& ctx, ByteReader& body) {
   if (!b.fetch_purgatory().try_complete_else_watch(std::move(op), keys, wait)) {
     b.runtime().warn("fetch", "fetch purgatory full; answered without waiting");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

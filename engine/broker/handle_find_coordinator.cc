@@ -26,7 +26,7 @@ Status handle_find_coordinator(Broker& b, const RequestContext& ctx, ByteReader&
     resp.port = at.port;
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

@@ -32,7 +32,7 @@ Status handle_describe_groups(Broker& b, const RequestContext& ctx, ByteReader& 
     resp.groups.push_back(std::move(g));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_list_groups(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -46,7 +46,7 @@ Status handle_list_groups(Broker& b, const RequestContext& ctx, ByteReader& body
     resp.groups.push_back(std::move(out));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_delete_groups(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -66,7 +66,7 @@ Status handle_delete_groups(Broker& b, const RequestContext& ctx, ByteReader& bo
   }
   if (pending->left == 0) {
     b.respond(ctx, pending->resp);
-    return Status::ok();
+    return ok_status();
   }
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
     b.groups().delete_group(req.groups_names[i], [&b, ctx, pending, i](ErrorCode e) {
@@ -74,7 +74,7 @@ Status handle_delete_groups(Broker& b, const RequestContext& ctx, ByteReader& bo
       if (--pending->left == 0) b.respond(ctx, pending->resp);
     });
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

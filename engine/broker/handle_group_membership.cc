@@ -47,7 +47,7 @@ Status handle_join_group(Broker& b, const RequestContext& ctx, ByteReader& body)
     }
     b.respond(ctx, resp);
   });
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_sync_group(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -65,7 +65,7 @@ Status handle_sync_group(Broker& b, const RequestContext& ctx, ByteReader& body)
     resp.assignment = std::move(r.assignment);
     b.respond(ctx, resp);
   });
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_heartbeat(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -75,7 +75,7 @@ Status handle_heartbeat(Broker& b, const RequestContext& ctx, ByteReader& body) 
   resp.error_code = code(b.groups().heartbeat(req.group_id, req.member_id,
                                               req.group_instance_id, req.generation_id));
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_leave_group(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -101,7 +101,7 @@ Status handle_leave_group(Broker& b, const RequestContext& ctx, ByteReader& body
     resp.error_code = code(r.members.front().second);
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

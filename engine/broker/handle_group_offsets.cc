@@ -41,7 +41,7 @@ Status handle_offset_commit(Broker& b, const RequestContext& ctx, ByteReader& bo
         }
         b.respond(ctx, resp);
       });
-  return Status::ok();
+  return ok_status();
 }
 
 Status handle_offset_fetch(Broker& b, const RequestContext& ctx, ByteReader& body) {
@@ -72,7 +72,7 @@ Status handle_offset_fetch(Broker& b, const RequestContext& ctx, ByteReader& bod
     resp.topics.back().partitions.push_back(std::move(pr));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

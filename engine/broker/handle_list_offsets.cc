@@ -63,7 +63,7 @@ Status handle_list_offsets(Broker& b, const RequestContext& ctx, ByteReader& bod
     resp.topics.push_back(std::move(tr));
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

@@ -73,7 +73,7 @@ Status handle_metadata(Broker& b, const RequestContext& ctx, ByteReader& body) {
     }
   }
   b.respond(ctx, resp);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

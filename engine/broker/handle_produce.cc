@@ -120,7 +120,7 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
                                       std::to_string(pr.error_code));
           b.respond_nothing(ctx);
           for (PartitionReplica* p : grown) b.on_appended(*p);
-          return Status::ok();
+          return ok_status();
         }
       }
     }
@@ -129,7 +129,7 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
     b.respond(ctx, resp);
   }
   for (PartitionReplica* p : grown) b.on_appended(*p);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

@@ -64,7 +64,7 @@ Status MetadataLog::append(const std::string& key, std::optional<Bytes> value) {
   STRATA_ASSIGN_OR_RETURN(AppendResult appended,
                           log_->append(batch, LeaderEpoch(0), rt_.wall_clock_ms()));
   (void)appended;
-  return Status::ok();
+  return ok_status();
 }
 
 Status MetadataLog::put(const TopicRecord& record) {
@@ -74,7 +74,7 @@ Status MetadataLog::put(const TopicRecord& record) {
 Status MetadataLog::remove(const std::string& topic) { return append(topic, std::nullopt); }
 
 Status MetadataLog::close() {
-  if (!log_) return Status::ok();
+  if (!log_) return ok_status();
   Status s = log_->close();
   log_.reset();
   return s;

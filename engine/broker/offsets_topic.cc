@@ -66,7 +66,7 @@ void OffsetsTopic::append(int32_t partition, std::vector<group::OffsetsRecord> r
     return done(appended.status());
   }
   on_appended_(replica);
-  done(Status::ok());
+  done(ok_status());
 }
 
 Status OffsetsTopic::load(group::GroupCoordinator& coordinator) {
@@ -103,7 +103,7 @@ Status OffsetsTopic::load(group::GroupCoordinator& coordinator) {
     }
   }
   coordinator.finish_load();
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

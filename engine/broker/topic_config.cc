@@ -30,7 +30,7 @@ Status set_int(T& field, std::string_view value, int64_t min, int64_t max) {
   auto v = parse_long(value, min, max);
   if (!v) return v.status();
   field = static_cast<T>(*v);
-  return Status::ok();
+  return ok_status();
 }
 
 Status set_one_of(std::string& field, std::string_view value,
@@ -38,7 +38,7 @@ Status set_one_of(std::string& field, std::string_view value,
   for (auto a : allowed) {
     if (value == a) {
       field = std::string(value);
-      return Status::ok();
+      return ok_status();
     }
   }
   std::string msg = "expected one of:";
@@ -96,7 +96,7 @@ const std::vector<TopicKeyDef> kTopicKeys = {
                   auto b = parse_bool(v);
                   if (!b) return b.status();
                   c.unclean_leader_election_enable = *b;
-                  return Status::ok();
+                  return ok_status();
                 },
                 [](const TopicConfig& c) {
                   return std::string(c.unclean_leader_election_enable ? "true" : "false");

@@ -98,7 +98,7 @@ Status TopicManager::load() {
   loaded_ = true;
   rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
                          cluster_id_);
-  return Status::ok();
+  return ok_status();
 }
 
 Status TopicManager::close() {

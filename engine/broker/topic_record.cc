@@ -66,7 +66,7 @@ Status validate_topic_name(std::string_view name) {
                                       "' contains a character other than [a-zA-Z0-9._-]");
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::broker

@@ -32,7 +32,7 @@ ClientOptions admin_options(ClientOptions o) {
 }  // namespace
 
 Status TopicResult::status() const {
-  if (error_code == 0) return Status::ok();
+  if (error_code == 0) return ok_status();
   return kafka_error(error_code, message.empty() ? "topic " + name : message);
 }
 

@@ -54,7 +54,7 @@ std::shared_ptr<Gather<T>> gather(size_t n, std::function<void(Result<std::vecto
 }  // namespace
 
 Status GroupDescription::status() const {
-  if (error_code == 0) return Status::ok();
+  if (error_code == 0) return ok_status();
   return kafka_error(error_code, "group " + group_id);
 }
 

@@ -45,7 +45,7 @@ Status validate(const ConsumerConfig& c) {
                                     std::to_string(limits::kConsumerQueueRecordsMax));
   }
   if (c.request_timeout_ms <= 0) return Status::invalid_argument("request.timeout.ms > 0");
-  return Status::ok();
+  return ok_status();
 }
 
 Consumer::Consumer(Runtime& rt, ClientOptions client, ConsumerConfig config)

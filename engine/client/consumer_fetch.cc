@@ -161,7 +161,7 @@ Status Consumer::take_records(const TopicPartition& tp, PartitionState& s, ByteS
   // A trailing partial batch is dropped: the next fetch starts at it. A malformed length is
   // corruption.
   if (splitter.tail() == BatchSplitter::Tail::kMalformed) return splitter.tail_status();
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata::client

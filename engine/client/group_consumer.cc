@@ -71,7 +71,7 @@ Status validate(const GroupConsumerConfig& c) {
   if (c.heartbeat_interval_ms >= c.session_timeout_ms) {
     return Status::invalid_argument("heartbeat.interval.ms must be lower than session.timeout.ms");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 GroupConsumer::GroupConsumer(Runtime& rt, ClientOptions client, GroupConsumerConfig config)
@@ -119,7 +119,7 @@ Status GroupConsumer::subscribe(std::vector<std::string> topics) {
     rejoin_needed_ = true;
     step();
   }
-  return Status::ok();
+  return ok_status();
 }
 
 std::vector<ConsumerRecord> GroupConsumer::poll(size_t max_records) {
@@ -182,7 +182,7 @@ Status GroupConsumer::seek(const TopicPartition& tp, Offset offset) {
   awaiting_offsets_.erase(tp);  // the application's position wins over the committed one
   update_fetching();
   consumer_.seek(tp, offset);
-  return Status::ok();
+  return ok_status();
 }
 
 // Kafka's client: owned minus revoked are kept, new partitions wait for their committed
@@ -311,7 +311,7 @@ void GroupConsumer::commit(OffsetMap offsets, CommitCallback cb) {
       if (cb) cb(s);
     });
   };
-  if (offsets.empty()) return later(std::move(cb), Status::ok());
+  if (offsets.empty()) return later(std::move(cb), ok_status());
   if (generation_ < 0) {
     // Out of every generation (left after a poll timeout, fenced, or rejoining): sent with
     // generation -1 the commit could pass as a simple consumer's on an empty group and move

@@ -294,7 +294,7 @@ void NetworkClient::on_api_versions(Node& n, Result<ByteSpan> body, int16_t vers
     ByteReader r0(*body);
     if (v0.decode(r0, 0) && !v0.api_keys.empty()) {
       resp = std::move(v0);
-      s = Status::ok();
+      s = ok_status();
     }
   }
   if (!s) return disconnect(n, Status::corruption("ApiVersions: " + s.message()), true);
@@ -320,7 +320,7 @@ Status NetworkClient::choose_version(const Node& n, Entry& e) const {
                                n.endpoint.to_string());
   }
   e.version = hi;
-  return Status::ok();
+  return ok_status();
 }
 
 void NetworkClient::transmit(Node& n, uint64_t id) {

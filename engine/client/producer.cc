@@ -42,7 +42,7 @@ Status validate(const ProducerConfig& c) {
     return Status::invalid_argument(
         "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<Codec> parse_compression(std::string_view name) {
@@ -103,7 +103,7 @@ Status Producer::send(const ProducerRecord& record, SendCallback cb) {
   }
   incomplete_.add(next_seq_++);
   buffered_bytes_ += bytes;
-  return Status::ok();
+  return ok_status();
 }
 
 // Asks the network client to track the topic, and answers from the metadata. The answer for
@@ -136,7 +136,7 @@ std::deque<Producer::BatchPtr>& Producer::hot_queue(PartitionId p) {
 Status Producer::place(const ProducerRecord& record, int32_t partitions, Completion& c) {
   STRATA_ASSIGN_OR_RETURN(PartitionId p, choose_partition(record, partitions));
   append(hot_queue(p), p, record, std::move(c));
-  return Status::ok();
+  return ok_status();
 }
 
 Result<PartitionId> Producer::choose_partition(const ProducerRecord& r, int32_t count) {

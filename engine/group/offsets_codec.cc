@@ -21,7 +21,7 @@ using proto::wire::write_string;
 
 Status need(const ByteReader& r, const char* field) {
   if (!r.ok()) return Status::corruption(std::string("__consumer_offsets record: truncated ") + field);
-  return Status::ok();
+  return ok_status();
 }
 
 Status expect_end(const ByteReader& r, const char* what) {
@@ -29,7 +29,7 @@ Status expect_end(const ByteReader& r, const char* what) {
     return Status::corruption(std::string("__consumer_offsets record: trailing bytes after ") +
                               what);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace

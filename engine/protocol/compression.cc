@@ -138,7 +138,7 @@ Status snappy_append_block(ByteSpan block, Bytes& out, size_t max_out) {
   if (!snappy::RawUncompress(p, block.size(), reinterpret_cast<char*>(out.data() + at))) {
     return Status::corruption("snappy: corrupt block");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<Bytes> snappy_xerial_decompress(ByteSpan in, size_t max_out) {

@@ -16,7 +16,7 @@ Status check_frame_size(int32_t size_bytes) {
     return Status::resource_exhausted("frame size " + std::to_string(size_bytes) +
                                       " over the limit");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status parse_request_frame(ByteSpan frame, ParsedRequest& out) {
@@ -37,7 +37,7 @@ Status parse_request_frame(ByteSpan frame, ParsedRequest& out) {
   STRATA_RETURN_IF_ERROR(decode_request_header(r, request_header_version(key, version),
                                                out.header));
   out.body = frame.subspan(r.position());
-  return Status::ok();
+  return ok_status();
 }
 
 Status parse_response_frame(ByteSpan frame, int16_t api_key, int16_t api_version,
@@ -46,7 +46,7 @@ Status parse_response_frame(ByteSpan frame, int16_t api_key, int16_t api_version
   STRATA_RETURN_IF_ERROR(
       decode_response_header(r, response_header_version(api_key, api_version), header));
   body = frame.subspan(r.position());
-  return Status::ok();
+  return ok_status();
 }
 
 size_t begin_frame(ByteWriter& w) { return w.reserve(kFrameSizePrefixBytes); }

@@ -29,7 +29,7 @@ Status decode_request_header(ByteReader& r, int16_t header_version, RequestHeade
   if (header_version >= 2) {
     STRATA_RETURN_IF_ERROR(wire::skip_tagged_fields(r, "RequestHeader"));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 void encode_request_header(ByteWriter& w, int16_t header_version, const RequestHeader& h) {
@@ -50,7 +50,7 @@ Status decode_response_header(ByteReader& r, int16_t header_version, ResponseHea
   if (header_version >= 1) {
     STRATA_RETURN_IF_ERROR(wire::skip_tagged_fields(r, "ResponseHeader"));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 void encode_response_header(ByteWriter& w, int16_t header_version, const ResponseHeader& h) {

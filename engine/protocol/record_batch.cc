@@ -71,7 +71,7 @@ Status read_headers(ByteReader& body, int32_t index, std::vector<RecordHeader>* 
     }
     if (out) out->push_back({std::string(as_chars(key)), to_bytes(value)});
   }
-  return Status::ok();
+  return ok_status();
 }
 
 // One decoded record's fields that the append path needs without copying anything.
@@ -108,7 +108,7 @@ Status read_record(ByteReader& r, int32_t index, RecordFields& fields, RecordVie
     return Status::corruption(at_record(index) + std::to_string(body.remaining()) +
                               " bytes left over after its fields");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 // What walking a batch's records learned, for the append path.
@@ -205,7 +205,7 @@ Status walk_records(ByteSpan payload, int32_t count, RecordsSummary& summary,
     return Status::corruption(std::to_string(end - p) + " bytes follow the last of " +
                               std::to_string(count) + " records");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 // The uncompressed records of a batch: a view into `batch` when uncompressed, otherwise
@@ -287,7 +287,7 @@ Status validate_batch(ByteSpan one_batch) {
     return Status::corruption("record batch CRC mismatch: stored " + hex32(h.crc) +
                               ", computed " + hex32(computed));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 std::optional<ByteSpan> BatchSplitter::next() {
@@ -318,7 +318,7 @@ std::optional<ByteSpan> BatchSplitter::next() {
 Status BatchSplitter::tail_status() const {
   size_t left = data_.size() - pos_;
   switch (tail_) {
-    case Tail::kClean: return Status::ok();
+    case Tail::kClean: return ok_status();
     case Tail::kPartial:
       return Status::corruption("partial record batch: " + std::to_string(left) +
                                 " trailing bytes at byte " + std::to_string(pos_));

@@ -24,11 +24,11 @@ Status read_length(ByteReader& r, bool flex, bool wide, bool nullable, int64_t m
     len = wide ? r.i32() : r.i16();
   }
   if (!r.ok()) return truncated(field);
-  if (len == -1) return nullable ? Status::ok() : bad(field, "null in a non-nullable version");
+  if (len == -1) return nullable ? ok_status() : bad(field, "null in a non-nullable version");
   if (len < -1) return bad(field, "negative length");
   if (len > max) return bad(field, "length over the limit");
   if (static_cast<uint64_t>(len) > r.remaining()) return truncated(field);
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_span(ByteReader& r, bool flex, bool wide, bool nullable, int64_t max,
@@ -37,10 +37,10 @@ Status read_span(ByteReader& r, bool flex, bool wide, bool nullable, int64_t max
   STRATA_RETURN_IF_ERROR(read_length(r, flex, wide, nullable, max, len, field));
   if (len < 0) {
     out.reset();
-    return Status::ok();
+    return ok_status();
   }
   out = r.take(static_cast<size_t>(len));
-  return r.ok() ? Status::ok() : truncated(field);
+  return r.ok() ? ok_status() : truncated(field);
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ Status read_string(ByteReader& r, bool flex, std::string& out, const char* field
   std::optional<ByteSpan> s;
   STRATA_RETURN_IF_ERROR(read_span(r, flex, false, false, limits::kStringBytesMax, s, field));
   out.assign(as_chars(*s));
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_nullable_string(ByteReader& r, bool flex, bool nullable,
@@ -63,14 +63,14 @@ Status read_nullable_string(ByteReader& r, bool flex, bool nullable,
   } else {
     out.reset();
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_bytes(ByteReader& r, bool flex, Bytes& out, const char* field) {
   std::optional<ByteSpan> s;
   STRATA_RETURN_IF_ERROR(read_span(r, flex, true, false, limits::kBytesFieldMax, s, field));
   out.assign(s->begin(), s->end());
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_nullable_bytes(ByteReader& r, bool flex, bool nullable, std::optional<Bytes>& out,
@@ -82,7 +82,7 @@ Status read_nullable_bytes(ByteReader& r, bool flex, bool nullable, std::optiona
   } else {
     out.reset();
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_records(ByteReader& r, bool flex, bool nullable, std::optional<ByteSpan>& out,
@@ -94,7 +94,7 @@ Status read_uuid(ByteReader& r, Uuid& out, const char* field) {
   ByteSpan s = r.take(out.size());
   if (!r.ok()) return truncated(field);
   std::copy(s.begin(), s.end(), out.begin());
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_array_length(ByteReader& r, bool flex, bool nullable, int32_t& count,
@@ -103,7 +103,7 @@ Status read_array_length(ByteReader& r, bool flex, bool nullable, int32_t& count
   STRATA_RETURN_IF_ERROR(
       read_length(r, flex, true, nullable, limits::kArrayElementsMax, len, field));
   count = static_cast<int32_t>(len);
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_tagged_count(ByteReader& r, uint32_t& count, const char* where) {
@@ -112,7 +112,7 @@ Status read_tagged_count(ByteReader& r, uint32_t& count, const char* where) {
   if (count > static_cast<uint32_t>(limits::kTaggedFieldsMax)) {
     return bad(where, "too many tagged fields");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status read_tagged_field(ByteReader& r, uint32_t& tag, ByteSpan& payload, const char* where) {
@@ -121,7 +121,7 @@ Status read_tagged_field(ByteReader& r, uint32_t& tag, ByteSpan& payload, const 
   if (!r.ok()) return truncated(where);
   if (size > r.remaining()) return truncated(where);
   payload = r.take(size);
-  return r.ok() ? Status::ok() : truncated(where);
+  return r.ok() ? ok_status() : truncated(where);
 }
 
 Status skip_tagged_fields(ByteReader& r, const char* where) {
@@ -132,7 +132,7 @@ Status skip_tagged_fields(ByteReader& r, const char* where) {
     ByteSpan payload;
     STRATA_RETURN_IF_ERROR(read_tagged_field(r, tag, payload, where));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 namespace {

@@ -157,18 +157,18 @@ class MemFile : public File {
     node_->before_mutating(offset);
     node_->data.write(offset, data);
     fs_->note_write(node_);
-    return Status::ok();
+    return ok_status();
   }
   Status sync() override {
     STRATA_RETURN_IF_ERROR(check(MemFileSystem::kFaultSync));
     node_->sync();
-    return Status::ok();
+    return ok_status();
   }
   Status truncate(uint64_t size) override {
     STRATA_RETURN_IF_ERROR(check(MemFileSystem::kFaultWrite));
     node_->before_mutating(size);
     node_->data.resize(size);
-    return Status::ok();
+    return ok_status();
   }
   uint64_t size() const override { return node_->data.size(); }
   const std::string& path() const override { return path_; }
@@ -193,7 +193,7 @@ MemFileSystem::MemFileSystem() = default;
 MemFileSystem::~MemFileSystem() = default;
 
 Status MemFileSystem::maybe_fail(FaultOp op, const std::string& path) {
-  if (fail_count_ <= 0 || (fail_mask_ & op) == 0) return Status::ok();
+  if (fail_count_ <= 0 || (fail_mask_ & op) == 0) return ok_status();
   --fail_count_;
   ++injected_failures_;
   return Status::io_error("injected fault on " + path);
@@ -271,7 +271,7 @@ Status MemFileSystem::create_dirs(const std::string& path) {
     live_[*it] = Entry{true, nullptr};
     durable_[*it] = Entry{true, nullptr};  // simplification: directories are durable at once
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::vector<std::string>> MemFileSystem::list_dir(const std::string& path) {
@@ -297,11 +297,11 @@ Status MemFileSystem::rename(const std::string& from, const std::string& to) {
   if (!dir_exists(parent_of(t))) return Status::not_found("no such directory for: " + t);
   const Entry* target = find(t);
   if (target != nullptr && target->is_dir) return Status::io_error("target is a directory: " + t);
-  if (f == t) return Status::ok();
+  if (f == t) return ok_status();
   Entry moved = *e;
   live_.erase(f);
   live_[t] = moved;
-  return Status::ok();
+  return ok_status();
 }
 
 Status MemFileSystem::remove(const std::string& path) {
@@ -316,7 +316,7 @@ Status MemFileSystem::remove(const std::string& path) {
     durable_.erase(p);
   }
   live_.erase(p);
-  return Status::ok();
+  return ok_status();
 }
 
 Status MemFileSystem::remove_all(const std::string& path) {
@@ -331,7 +331,7 @@ Status MemFileSystem::remove_all(const std::string& path) {
       it = ns->erase(it);
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status MemFileSystem::sync_dir(const std::string& path) {
@@ -348,7 +348,7 @@ Status MemFileSystem::sync_dir(const std::string& path) {
   for (const std::string& q : new_paths) {
     if (!live_[q].is_dir) durable_[q] = live_[q];
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<uint64_t> MemFileSystem::file_size(const std::string& path) {
@@ -411,7 +411,7 @@ Status MemFileSystem::corrupt(const std::string& path, uint64_t offset, ByteSpan
       (*n.synced_copy)[offset + i] = bytes[i];
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata

@@ -87,7 +87,7 @@ Status PosixFile::write_at(uint64_t offset, ByteSpan data) {
     done += size_t(n);
   }
   size_ = std::max(size_, offset + data.size());
-  return Status::ok();
+  return ok_status();
 }
 
 Status PosixFile::append(ByteSpan data) {
@@ -96,7 +96,7 @@ Status PosixFile::append(ByteSpan data) {
 
 Status PosixFile::sync() {
   if (retry_eintr([&] { return ::fsync(fd_); }) != 0) return posix_error("fsync", path_, errno);
-  return Status::ok();
+  return ok_status();
 }
 
 Status PosixFile::truncate(uint64_t size) {
@@ -104,7 +104,7 @@ Status PosixFile::truncate(uint64_t size) {
     return posix_error("ftruncate", path_, errno);
   }
   size_ = size;
-  return Status::ok();
+  return ok_status();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ Status PosixFileSystem::create_dirs(const std::string& path) {
   std::filesystem::create_directories(path, ec);
   if (ec) return fs_error("mkdir -p", path, ec);
   if (!is_dir(path)) return posix_error("mkdir -p", path, ENOTDIR);
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::vector<std::string>> PosixFileSystem::list_dir(const std::string& path) {
@@ -167,14 +167,14 @@ Status PosixFileSystem::rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) {
     return posix_error("rename", from + " -> " + to, errno);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status PosixFileSystem::remove(const std::string& path) {
-  if (::unlink(path.c_str()) == 0) return Status::ok();
+  if (::unlink(path.c_str()) == 0) return ok_status();
   // unlink refuses directories (EISDIR on Linux, EPERM per POSIX); fall back to rmdir.
   if ((errno == EISDIR || errno == EPERM) && is_dir(path)) {
-    if (::rmdir(path.c_str()) == 0) return Status::ok();
+    if (::rmdir(path.c_str()) == 0) return ok_status();
     return posix_error("rmdir", path, errno);
   }
   return posix_error("unlink", path, errno);
@@ -184,7 +184,7 @@ Status PosixFileSystem::remove_all(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
   if (ec) return fs_error("remove_all", path, ec);
-  return Status::ok();
+  return ok_status();
 }
 
 Status PosixFileSystem::sync_dir(const std::string& path) {
@@ -194,7 +194,7 @@ Status PosixFileSystem::sync_dir(const std::string& path) {
   int err = errno;
   ::close(fd);
   if (rc != 0) return posix_error("fsync dir", path, err);
-  return Status::ok();
+  return ok_status();
 }
 
 Result<uint64_t> PosixFileSystem::file_size(const std::string& path) {

@@ -108,7 +108,7 @@ Status run_in_processes(const ProcessTasks& tasks) {
   STRATA_ASSERT(tasks.jobs >= 1 && tasks.jobs <= kProcessJobsMax);
   STRATA_ASSERT(tasks.work && tasks.done);
   std::vector<Worker> workers;
-  Status failed = Status::ok();
+  Status failed = ok_status();
   for (size_t w = 0; w < size_t(tasks.jobs) && w < tasks.count; ++w) {
     auto started = start(tasks, w);
     if (!started) {

@@ -318,7 +318,7 @@ Status PosixRuntime::stop_on_signals() {
     return Status::io_error(std::string("sigaction: ") + std::strerror(errno));
   }
   ::signal(SIGPIPE, SIG_IGN);
-  return Status::ok();
+  return ok_status();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ Status PosixRuntime::watch_fd(int fd, uint32_t events, uint64_t token) {
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     return Status::io_error(std::string("epoll_ctl add: ") + std::strerror(errno));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status PosixRuntime::rewatch_fd(int fd, uint32_t events, uint64_t token) {
@@ -341,7 +341,7 @@ Status PosixRuntime::rewatch_fd(int fd, uint32_t events, uint64_t token) {
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
     return Status::io_error(std::string("epoll_ctl mod: ") + std::strerror(errno));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 void PosixRuntime::unwatch_fd(int fd) {

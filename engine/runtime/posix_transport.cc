@@ -360,7 +360,7 @@ Status PosixTransport::start_connect_attempt(Conn& c) {
     }
     c.fd = fd;
     c.interest = EPOLLOUT;
-    return Status::ok();
+    return ok_status();
   }
   return last;
 }
@@ -378,7 +378,7 @@ void PosixTransport::on_connect_ready(Conn& c) {
     return;
   }
   c.state = ConnState::kOpen;
-  c.handler->on_connected(c.id, Status::ok());
+  c.handler->on_connected(c.id, ok_status());
   if (c.state != ConnState::kOpen) return;
   update_interest(c);
   if (!c.out.empty()) flush(c);
@@ -523,7 +523,7 @@ Status PosixTransport::parse(Conn& c, const uint8_t* data, size_t n) {
     c.prefix_have = 0;
   }
   STRATA_ASSERT(i == n);
-  return Status::ok();
+  return ok_status();
 }
 
 // Hands queued frames to the handler while it wants them; the handler may close the
@@ -581,7 +581,7 @@ Status PosixTransport::send(ConnId conn, Bytes frame) {
   if (c->state == ConnState::kDead) {
     return Status::closed("connection " + std::to_string(conn.value()) + " failed on write");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 size_t PosixTransport::queued_bytes(ConnId conn) const {
@@ -648,14 +648,14 @@ void PosixTransport::after_drain(Conn& c) {
 
 void PosixTransport::close(ConnId conn) {
   Conn* c = find(conn);
-  if (c != nullptr) begin_close(*c, Status::ok());
+  if (c != nullptr) begin_close(*c, ok_status());
 }
 
 void PosixTransport::release(ConnId conn) {
   Conn* c = find(conn);
   if (c == nullptr) return;
   c->handler = &detached_connection_handler();  // no callback reaches the departing owner
-  begin_close(*c, Status::ok());
+  begin_close(*c, ok_status());
 }
 
 void PosixTransport::begin_close(Conn& c, Status why) {

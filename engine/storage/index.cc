@@ -48,7 +48,7 @@ Status OffsetIndex::load(uint64_t log_size) {
     }
     entries_.push_back(e);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status OffsetIndex::append(Offset last_offset, uint32_t position) {
@@ -60,7 +60,7 @@ Status OffsetIndex::append(Offset last_offset, uint32_t position) {
   store_be32(buf + 4, position);
   STRATA_RETURN_IF_ERROR(file_->append(ByteSpan(buf, sizeof buf)));
   entries_.push_back({last_offset, position});
-  return Status::ok();
+  return ok_status();
 }
 
 uint32_t OffsetIndex::lookup(Offset target) const {
@@ -80,7 +80,7 @@ Status OffsetIndex::truncate_entries(size_t n) {
   STRATA_ASSERT(n <= entries_.size());
   STRATA_RETURN_IF_ERROR(file_->truncate(n * lf::kOffsetEntrySize));
   entries_.resize(n);
-  return Status::ok();
+  return ok_status();
 }
 
 std::optional<OffsetIndexEntry> OffsetIndex::last() const {
@@ -109,20 +109,20 @@ Status TimeIndex::load(Offset next_offset) {
     }
     entries_.push_back(e);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status TimeIndex::maybe_append(int64_t timestamp_ms, Offset offset, bool force) {
   STRATA_ASSERT(offset >= base_ && offset - base_ <= lf::kRelativeOffsetMax);
-  if (!entries_.empty() && timestamp_ms <= entries_.back().timestamp_ms) return Status::ok();
-  if (full() && !force) return Status::ok();
+  if (!entries_.empty() && timestamp_ms <= entries_.back().timestamp_ms) return ok_status();
+  if (full() && !force) return ok_status();
   STRATA_ASSERT(entries_.empty() || offset >= entries_.back().offset);
   uint8_t buf[lf::kTimeEntrySize];
   store_be64(buf, static_cast<uint64_t>(timestamp_ms));
   store_be32(buf + 8, static_cast<uint32_t>(offset - base_));
   STRATA_RETURN_IF_ERROR(file_->append(ByteSpan(buf, sizeof buf)));
   entries_.push_back({timestamp_ms, offset});
-  return Status::ok();
+  return ok_status();
 }
 
 std::optional<Offset> TimeIndex::lookup(int64_t target_ms) const {
@@ -142,7 +142,7 @@ Status TimeIndex::truncate_entries(size_t n) {
   STRATA_ASSERT(n <= entries_.size());
   STRATA_RETURN_IF_ERROR(file_->truncate(n * lf::kTimeEntrySize));
   entries_.resize(n);
-  return Status::ok();
+  return ok_status();
 }
 
 std::optional<TimeIndexEntry> TimeIndex::last() const {

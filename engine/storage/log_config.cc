@@ -22,7 +22,7 @@ Status LogConfig::validate() const {
   if (file_delete_delay_ms < 0) {
     return Status::invalid_argument("file.delete.delay.ms must be >= 0");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata

@@ -173,7 +173,7 @@ Status PartitionLog::flush_at(int64_t now_ms) {
   }
   recovery_point_ = log_end_offset();
   last_flush_ms_ = now_ms;
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::close() {
@@ -184,7 +184,7 @@ Status PartitionLog::close() {
   closed_ = true;
   rt_.info(kComponent,
            "closed " + dir_ + " at log end offset " + std::to_string(log_end_offset().value()));
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::destroy() {
@@ -193,7 +193,7 @@ Status PartitionLog::destroy() {
   STRATA_RETURN_IF_ERROR(rt_.fs().remove_all(dir_));
   rt_.info(kComponent, "deleted partition directory " + dir_);
   size_t slash = dir_.rfind('/');
-  if (slash == std::string::npos || slash == 0) return Status::ok();
+  if (slash == std::string::npos || slash == 0) return ok_status();
   return rt_.fs().sync_dir(dir_.substr(0, slash));
 }
 

@@ -63,7 +63,7 @@ Status PartitionLog::remove_segment_files(Offset base) {
     if (rt_.fs().exists(path)) STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
   }
   dir_dirty_ = true;
-  return Status::ok();
+  return ok_status();
 }
 
 // A segment wholly below the recovery point of an unclean shutdown (or any segment after a
@@ -113,7 +113,7 @@ Status PartitionLog::load_segments(const std::vector<Offset>& bases,
       break;
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::recover(int64_t now_ms) {
@@ -144,7 +144,7 @@ Status PartitionLog::recover(int64_t now_ms) {
                            "): " + std::to_string(segments_.size()) + " segments, offsets [" +
                            std::to_string(log_start_.value()) + ", " +
                            std::to_string(log_end_offset().value()) + ")");
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace strata

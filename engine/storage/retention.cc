@@ -25,7 +25,7 @@ Status PartitionLog::roll(int64_t now_ms) {
   dir_dirty_ = true;
   rt_.debug(kComponent, "rolled " + dir_ + " to a new segment at " + std::to_string(base.value()));
   STRATA_ASSERT(active().base_offset() == base);
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::write_checkpoint(bool clean) {
@@ -33,7 +33,7 @@ Status PartitionLog::write_checkpoint(bool clean) {
   STRATA_RETURN_IF_ERROR(fail(write_log_checkpoint(rt_.fs(), dir_, cp)));
   checkpointed_recovery_point_ = recovery_point_;
   dir_dirty_ = false;  // the checkpoint's sync_dir made every entry durable
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::delete_oldest_segment(const std::string& reason) {
@@ -47,7 +47,7 @@ Status PartitionLog::delete_oldest_segment(const std::string& reason) {
   segments_.erase(it);
   dir_dirty_ = true;
   if (log_start_ < next_base) log_start_ = next_base;
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::delete_segments_below_log_start(bool* deleted) {
@@ -56,7 +56,7 @@ Status PartitionLog::delete_segments_below_log_start(bool* deleted) {
                                                  std::to_string(log_start_.value())));
     *deleted = true;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 // Kafka's three retention rules, oldest segment first, never the active segment.
@@ -85,14 +85,14 @@ Status PartitionLog::delete_retained_segments(int64_t now_ms) {
     }
   }
   if (deleted) STRATA_RETURN_IF_ERROR(write_checkpoint(false));
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::maintain(int64_t now_ms) {
   STRATA_RETURN_IF_ERROR(roll_and_flush(now_ms));
   STRATA_RETURN_IF_ERROR(delete_retained_segments(now_ms));
   STRATA_ASSERT(log_start_ <= log_end_offset());
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::roll_and_flush(int64_t now_ms) {
@@ -108,7 +108,7 @@ Status PartitionLog::roll_and_flush(int64_t now_ms) {
     STRATA_RETURN_IF_ERROR(write_checkpoint(false));
   }
   STRATA_ASSERT(log_start_ <= log_end_offset());
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::delete_records_before(Offset new_start) {
@@ -117,7 +117,7 @@ Status PartitionLog::delete_records_before(Offset new_start) {
     return Status::out_of_range("delete records before " + std::to_string(new_start.value()) +
                                 " beyond the log end offset of " + dir_);
   }
-  if (new_start <= log_start_) return Status::ok();
+  if (new_start <= log_start_) return ok_status();
   rt_.info(kComponent, "log start offset of " + dir_ + " advances from " +
                            std::to_string(log_start_.value()) + " to " +
                            std::to_string(new_start.value()));
@@ -135,12 +135,12 @@ Status PartitionLog::drop_segments_after(Offset base, const std::string& why) {
     segments_.erase(last);
     dir_dirty_ = true;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::truncate_to(Offset end) {
   STRATA_RETURN_IF_ERROR(usable());
-  if (end >= log_end_offset()) return Status::ok();
+  if (end >= log_end_offset()) return ok_status();
   if (end < log_start_) return truncate_fully_and_start_at(end);
   rt_.info(kComponent, "truncating " + dir_ + " to offset " + std::to_string(end.value()) +
                            " (log end was " + std::to_string(log_end_offset().value()) + ")");
@@ -153,7 +153,7 @@ Status PartitionLog::truncate_to(Offset end) {
   STRATA_RETURN_IF_ERROR(flush());
   STRATA_RETURN_IF_ERROR(write_checkpoint(false));
   STRATA_ASSERT(log_end_offset() <= end);
-  return Status::ok();
+  return ok_status();
 }
 
 Status PartitionLog::truncate_fully_and_start_at(Offset start) {

@@ -99,7 +99,7 @@ Status Segment::index_batch(const StoredBatchHeader& h, uint64_t pos) {
   }
   bytes_since_index_entry_ += h.size_bytes();
   next_offset_ = h.last() + 1;
-  return Status::ok();
+  return ok_status();
 }
 
 Status Segment::append(ByteSpan batches) {
@@ -116,7 +116,7 @@ Status Segment::append(ByteSpan batches) {
     at += h->size_bytes();
   }
   size_ += batches.size();
-  return Status::ok();
+  return ok_status();
 }
 
 Result<SegmentRead> Segment::read(Offset from, int32_t max_bytes, Offset bound) {
@@ -146,7 +146,7 @@ Result<SegmentRead> Segment::read(Offset from, int32_t max_bytes, Offset bound) 
 Status Segment::truncate_to(Offset end) {
   STRATA_ASSERT(end >= base_);
   STRATA_ASSIGN_OR_RETURN(uint64_t pos, position_of(end));
-  if (pos == size_) return Status::ok();
+  if (pos == size_) return ok_status();
   STRATA_RETURN_IF_ERROR(log_->truncate(pos));
   size_ = pos;
   read_hint_ = {};
@@ -156,22 +156,22 @@ Status Segment::truncate_to(Offset end) {
   STRATA_RETURN_IF_ERROR(time_index_->truncate_to_offset(next_offset_));
   STRATA_RETURN_IF_ERROR(fold_time_index());
   STRATA_ASSERT(next_offset_ <= end);
-  return Status::ok();
+  return ok_status();
 }
 
 Status Segment::on_roll() {
-  if (max_timestamp_ms_ < 0) return Status::ok();
+  if (max_timestamp_ms_ < 0) return ok_status();
   dirty_ = true;
   return time_index_->maybe_append(max_timestamp_ms_, offset_of_max_timestamp_, true);
 }
 
 Status Segment::sync() {
-  if (!dirty_) return Status::ok();
+  if (!dirty_) return ok_status();
   STRATA_RETURN_IF_ERROR(log_->sync());
   STRATA_RETURN_IF_ERROR(offset_index_->sync());
   STRATA_RETURN_IF_ERROR(time_index_->sync());
   dirty_ = false;
-  return Status::ok();
+  return ok_status();
 }
 
 Status Segment::remove_files(FileSystem& fs) {

@@ -24,7 +24,7 @@ Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next) {
     return Status::corruption("batch last offset " + std::to_string(h.last().value()) +
                               " too far from the segment base");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace
@@ -34,7 +34,7 @@ Status Segment::reset_state() {
   max_timestamp_ms_ = -1;
   offset_of_max_timestamp_ = base_;
   bytes_since_index_entry_ = 0;
-  return Status::ok();
+  return ok_status();
 }
 
 Status Segment::derive_tail_state() {
@@ -62,7 +62,7 @@ Status Segment::derive_tail_state() {
     return Status::corruption("index entry beyond the last batch");
   }
   bytes_since_index_entry_ = last ? size_ - last->position : size_;
-  return Status::ok();
+  return ok_status();
 }
 
 Status Segment::fold_time_index() {
@@ -71,7 +71,7 @@ Status Segment::fold_time_index() {
     max_timestamp_ms_ = t->timestamp_ms;
     offset_of_max_timestamp_ = t->offset;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status Segment::load() {
@@ -84,7 +84,7 @@ Status Segment::load() {
   STRATA_RETURN_IF_ERROR(time_index_->load(next_offset_));
   STRATA_RETURN_IF_ERROR(fold_time_index());
   dirty_ = false;
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::optional<RecoveryCut>> Segment::recover() {

@@ -13,12 +13,12 @@ Result<int> parse_positive(int v) {
 Status double_it(int v, int* out) {
   STRATA_ASSIGN_OR_RETURN(int x, parse_positive(v));
   *out = x * 2;
-  return Status::ok();
+  return ok_status();
 }
 }  // namespace
 
 TEST_CASE("Status and Result carry errors and values") {
-  CHECK(Status::ok().is_ok());
+  CHECK(ok_status().is_ok());
   Status s = Status::corruption("bad crc");
   CHECK_FALSE(s.is_ok());
   CHECK(s.to_string() == "CORRUPTION: bad crc");

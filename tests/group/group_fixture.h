@@ -44,7 +44,7 @@ class FakeGroupLog : public GroupLog {
   void append(int32_t partition, std::vector<OffsetsRecord> records,
               std::function<void(Status)> done) override {
     ++appends;
-    Status s = Status::ok();
+    Status s = ok_status();
     if (fail_all || fail_next > 0) {
       if (fail_next > 0) --fail_next;
       s = Status::io_error("injected append failure");

@@ -588,7 +588,7 @@ def define_struct(s, msg, top):
                 '  }',
                 '  *this = %s{};  // fields absent in this version keep their defaults' % qual]
     out += ['  ' + x for x in decode_body(s, msg)]
-    out += ['  return Status::ok();', '}', '']
+    out += ['  return ok_status();', '}', '']
     out += ['void %s::encode(ByteWriter& w, int16_t version) const {' % qual]
     if top:
         out += ['  STRATA_ASSERT(version >= kMinVersion && version <= kMaxVersion,',

@@ -395,6 +395,9 @@ TEST_CASE("a paused member is fenced: its commit fails with the Kafka error and 
   PosixRuntime& prt = **paused_rt;
   auto config = group_config("fence");
   config.enable_auto_commit = false;
+  // Longer than the 1 s of the other tests: on a loaded machine (a CI build beside the
+  // suite) a stall of a second could fence a member before the test pauses it.
+  config.session_timeout_ms = 3000;
   Member a(prt, f.endpoint(), config, {"fence"});
   Member b(*f.rt, f.endpoint(), config, {"fence"});
   // Both runtimes in turn: the broker lives on f.rt.

@@ -2,8 +2,11 @@
 // The parser and its error convention are in scenario_parser.h.
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+
+#include <yaml-cpp/depthguard.h>
 
 #include "sim/scenario_parser.h"
 
@@ -178,14 +181,19 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp stops at a fixed nesting depth and says only "bad file".
+    return Status::invalid_argument(std::string(path) + ":" + std::to_string(std::max(e.mark.line + 1, 1)) +
+                                    ": (syntax): nested more than " +
+                                    std::to_string(e.depth() - 1) + " levels deep");
   } catch (const YAML::Exception& e) {
-    return Status::invalid_argument(std::string(path) + ":" + std::to_string(e.mark.line + 1) +
+    return Status::invalid_argument(std::string(path) + ":" + std::to_string(std::max(e.mark.line + 1, 1)) +
                                     ": (syntax): " + e.msg);
   }
   try {
     STRATA_RETURN_IF_ERROR(parser.top(root, s));
   } catch (const YAML::Exception& e) {
-    return Status::invalid_argument(std::string(path) + ":" + std::to_string(e.mark.line + 1) +
+    return Status::invalid_argument(std::string(path) + ":" + std::to_string(std::max(e.mark.line + 1, 1)) +
                                     ": " + e.msg);
   }
   return s;

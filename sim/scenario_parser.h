@@ -27,13 +27,21 @@ class Parser {
  public:
   explicit Parser(std::string_view path) : path_(path) {}
 
+  // "path:line: field: msg". A node without a position (an empty document) reports line 1;
+  // a field path longer than a line (a mistyped key can swallow the lines after it as one
+  // multi-line key) is cut short.
   Status error(const YAML::Node& n, const std::string& field, const std::string& msg) const {
-    int line = n.IsDefined() ? n.Mark().line + 1 : 0;
-    return Status::invalid_argument(path_ + ":" + std::to_string(line) + ": " + field + ": " +
+    int line = n.IsDefined() ? std::max(n.Mark().line + 1, 1) : 1;
+    constexpr size_t kFieldMax = 80;
+    std::string shown = field.size() <= kFieldMax ? field : field.substr(0, kFieldMax) + "...";
+    return Status::invalid_argument(path_ + ":" + std::to_string(line) + ": " + shown + ": " +
                                     msg);
   }
 
   Status expect_map(const YAML::Node& n, const std::string& field, const Keys& allowed) const {
+    if (field.empty() && (!n.IsDefined() || n.IsNull())) {
+      return error(n, "(document)", "empty: expected a mapping with at least a name");
+    }
     if (!n.IsMap()) return error(n, field.empty() ? "(document)" : field, "expected a mapping");
     for (const auto& kv : n) {
       std::string key = kv.first.Scalar();

@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <functional>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "sim/runner.h"
@@ -38,6 +40,14 @@ TEST_CASE("scenario parse errors name the file, line and field") {
   CHECK(error_of("name: x\nexpect:\n  lost_writes: 0\n")
             .find("bad.yaml:3: expect.lost_writes: unknown measure") != std::string::npos);
   CHECK(error_of("name: [x\n").find("bad.yaml:") == 0);
+  CHECK(error_of("# only a comment\n").find("bad.yaml:1: (document): empty") == 0);
+  CHECK(error_of("").find("bad.yaml:1: (document): empty") == 0);
+  // yaml-cpp gives up at a fixed depth; the error says so instead of its "bad file".
+  std::string deep = "name: x\ncluster:\n";
+  for (int i = 0; i < 1000; ++i) deep += std::string(size_t(i) + 2, ' ') + "a:\n";
+  std::string e = error_of(deep);
+  CHECK(e.find("bad.yaml:") == 0);
+  CHECK(e.find("(syntax): nested more than") != std::string::npos);
   CHECK(error_of("name: x\ncluster:\n  brokers: 3\n")
             .find("bad.yaml:3: cluster.brokers: only 1 for now: several brokers need "
                   "replication") != std::string::npos);
@@ -203,4 +213,89 @@ TEST_CASE("group nemesis seeds 57 and 914: lost partitions stay lost") {
     CHECK(r->check->count(AnomalyKind::kCommitUndelivered) == 0);
     CHECK(r->record.passed);
   }
+}
+
+namespace {
+
+// The shipped scenarios, as (path, text).
+std::vector<std::pair<std::string, std::string>> shipped_texts() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& e : std::filesystem::directory_iterator(STRATA_SOURCE_DIR "/scenarios")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::ifstream in(e.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    out.emplace_back(e.path().filename().string(), text.str());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// One random edit of the kind a person makes: a line dropped or doubled, a value replaced by
+// another field's kind of value, a character changed, or the file cut short.
+std::string mutate(const std::string& text, std::mt19937_64& rng) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (lines.empty()) return text;
+  auto pick = [&](size_t n) { return size_t(rng() % n); };
+  static const char* const kValues[] = {"-1", "0", "1e99", "x", "\"\"", "[]", "{}", "5",
+                                        "10s", "0.5", "broker-0", "~", "99999999999999999999",
+                                        "1/s", "all", "-5ms", "[1, 2"};
+  size_t i = pick(lines.size());
+  switch (pick(5)) {
+    case 0: lines.erase(lines.begin() + std::ptrdiff_t(i)); break;
+    case 1: lines.insert(lines.begin() + std::ptrdiff_t(i), lines[i]); break;
+    case 2: {  // the value after a "key: " on this line
+      std::string& l = lines[i];
+      size_t colon = l.find(": ");
+      if (colon == std::string::npos) break;
+      size_t end = l.find_first_of(",}", colon + 2);
+      l.replace(colon + 2, end == std::string::npos ? std::string::npos : end - colon - 2,
+                kValues[pick(std::size(kValues))]);
+      break;
+    }
+    case 3:
+      if (!lines[i].empty()) lines[i][pick(lines[i].size())] = " :-{}[],#\"a1"[pick(12)];
+      break;
+    default: lines.resize(i); break;
+  }
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("edited scenarios: every error names the file and a line within it") {
+  std::mt19937_64 rng(20261202);
+  size_t errors = 0, parsed = 0;
+  for (const auto& [name, text] : shipped_texts()) {
+    size_t line_count = size_t(std::count(text.begin(), text.end(), '\n')) + 1;
+    for (int n = 0; n < 150; ++n) {
+      std::string edited = mutate(text, rng);
+      if (n % 3 == 2) edited = mutate(edited, rng);  // some files get two edits
+      auto r = parse_scenario(edited, name);
+      if (r.is_ok()) {
+        ++parsed;
+        continue;
+      }
+      ++errors;
+      const std::string& m = r.status().message();
+      INFO(name << " edited:\n" << edited << "\nerror: " << m);
+      REQUIRE(m.rfind(name + ":", 0) == 0);
+      size_t digits = m.find_first_not_of("0123456789", name.size() + 1);
+      REQUIRE(digits > name.size() + 1);
+      REQUIRE(digits != std::string::npos);
+      // "file:line: field: what", where a syntax error's field is "(syntax)".
+      CHECK(m.compare(digits, 2, ": ") == 0);
+      size_t line = std::stoul(m.substr(name.size() + 1));
+      CHECK(line >= 1);
+      CHECK(line <= line_count + 1);
+      CHECK(m.find(": ", digits + 2) != std::string::npos);
+    }
+  }
+  // Most edits break something and some leave a valid file; both kinds must occur.
+  CHECK(errors > 1000);
+  CHECK(parsed > 100);
 }

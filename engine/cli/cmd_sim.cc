@@ -2,7 +2,10 @@
 // The simulation itself runs on simulated Runtimes; the files this command reads and writes,
 // and the wall time it reports, go through a PosixRuntime like every other command's.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 #include "engine/cli/args.h"
 #include "engine/cli/client_cli.h"
@@ -16,6 +19,18 @@
 namespace strata::cli {
 
 namespace {
+
+// A seed as reports print it: decimal digits only, 0 to 2^64-1. Every seed a run or sweep
+// prints can be typed back in.
+std::optional<uint64_t> parse_seed(std::string_view s) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Sweeps larger than this are a typo, not a plan (and A..B then never overflows a count).
+constexpr uint64_t kSweepSeedsMax = uint64_t(1) << 32;
 
 constexpr const char* kSimUsage =
     "usage: strata sim run SCENARIO [--seed N] [--db FILE] [--trace FILE] [--quiet]\n"
@@ -125,16 +140,18 @@ int sim_run(const Argv& argv) {
     std::fprintf(stderr, "strata sim: %s\n", scenario.status().message().c_str());
     return 2;
   }
-  auto seed = args->get_int("seed", int64_t(scenario->seed));
+  std::optional<uint64_t> seed = scenario->seed;
+  if (auto text = args->get("seed")) seed = parse_seed(*text);
   if (!seed) {
-    std::fprintf(stderr, "strata sim: %s\n", seed.status().message().c_str());
+    std::fprintf(stderr, "strata sim: --seed: expected an integer from 0 to %llu, got \"%s\"\n",
+                 (unsigned long long)UINT64_MAX, args->get("seed")->c_str());
     return 2;
   }
   sim::RunOptions options;
   options.keep_trace = args->has("trace") || args->has("db");
   options.keep_metrics = args->has("db");
   MonoTime t0 = host().now();
-  auto outcome = sim::run_scenario(*scenario, uint64_t(*seed), options);
+  auto outcome = sim::run_scenario(*scenario, *seed, options);
   double wall = double((host().now() - t0).count()) / 1e9;
   if (!outcome) {
     std::fprintf(stderr, "strata sim: %s\n", outcome.status().message().c_str());
@@ -203,12 +220,21 @@ int sim_sweep(const Argv& argv) {
     return 2;
   }
   std::string range = *args->get("seeds");
-  unsigned long long a = 0, b = 0;
-  if (std::sscanf(range.c_str(), "%llu..%llu", &a, &b) != 2 || b < a) {
-    std::fprintf(stderr, "strata sim: --seeds: expected A..B with A <= B, got \"%s\"\n",
+  size_t dots = range.find("..");
+  std::optional<uint64_t> first, last;
+  if (dots != std::string::npos) {
+    first = parse_seed(std::string_view(range).substr(0, dots));
+    last = parse_seed(std::string_view(range).substr(dots + 2));
+  }
+  if (!first || !last || *last < *first || *last - *first >= kSweepSeedsMax) {
+    std::fprintf(stderr,
+                 "strata sim: --seeds: expected A..B, seeds from 0 to %llu with A <= B and at "
+                 "most %llu of them, got \"%s\"\n",
+                 (unsigned long long)UINT64_MAX, (unsigned long long)kSweepSeedsMax,
                  range.c_str());
     return 2;
   }
+  uint64_t a = *first, b = *last;
   auto jobs = args->get_int("jobs", 1);
   if (!jobs || *jobs < 1 || *jobs > kProcessJobsMax) {
     std::fprintf(stderr, "strata sim: --jobs: expected 1..%d\n", kProcessJobsMax);
@@ -230,7 +256,8 @@ int sim_sweep(const Argv& argv) {
   };
   MonoTime t0 = host().now();
   if (*jobs == 1) {
-    for (uint64_t seed = a; seed <= b; ++seed) record(seed, sweep_one(*scenario, seed));
+    // Counted, not compared with b: b may be the largest seed, which `seed <= b` never passes.
+    for (uint64_t i = 0; i < total; ++i) record(a + i, sweep_one(*scenario, a + i));
   } else {
     // Each seed in its own process: a simulation is single-threaded by design.
     ProcessTasks tasks;

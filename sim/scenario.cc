@@ -173,6 +173,15 @@ std::string format_duration(Duration d) {
   return std::to_string(ns) + "ns";
 }
 
+namespace {
+
+// "path:line" for a yaml-cpp exception; a mark without a position counts as line 1.
+std::string at_line(std::string_view path, const YAML::Mark& mark) {
+  return std::string(path) + ":" + std::to_string(std::max(mark.line + 1, 1));
+}
+
+}  // namespace
+
 Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
   scenario_yaml::Parser parser(path);
   Scenario s;
@@ -183,18 +192,15 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view path) {
     root = YAML::Load(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp stops at a fixed nesting depth and says only "bad file".
-    return Status::invalid_argument(std::string(path) + ":" + std::to_string(std::max(e.mark.line + 1, 1)) +
-                                    ": (syntax): nested more than " +
+    return Status::invalid_argument(at_line(path, e.mark) + ": (syntax): nested more than " +
                                     std::to_string(e.depth() - 1) + " levels deep");
   } catch (const YAML::Exception& e) {
-    return Status::invalid_argument(std::string(path) + ":" + std::to_string(std::max(e.mark.line + 1, 1)) +
-                                    ": (syntax): " + e.msg);
+    return Status::invalid_argument(at_line(path, e.mark) + ": (syntax): " + e.msg);
   }
   try {
     STRATA_RETURN_IF_ERROR(parser.top(root, s));
   } catch (const YAML::Exception& e) {
-    return Status::invalid_argument(std::string(path) + ":" + std::to_string(std::max(e.mark.line + 1, 1)) +
-                                    ": " + e.msg);
+    return Status::invalid_argument(at_line(path, e.mark) + ": " + e.msg);
   }
   return s;
 }

@@ -42,7 +42,9 @@ class FetchOperation final : public DelayedOperation {
   std::vector<std::string> watch_keys() const {
     std::vector<std::string> keys;
     for (const auto& t : req_.topics) {
-      for (const auto& p : t.partitions) keys.push_back(t.topic + "-" + std::to_string(p.partition));
+      for (const auto& p : t.partitions) {
+        keys.push_back(t.topic + "-" + std::to_string(p.partition));
+      }
     }
     return keys;
   }

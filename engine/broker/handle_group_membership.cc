@@ -83,7 +83,9 @@ Status handle_leave_group(Broker& b, const RequestContext& ctx, ByteReader& body
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
   std::vector<group::MemberIdentity> who;
   if (ctx.version() >= 3) {
-    for (auto& m : req.members) who.push_back({std::move(m.member_id), std::move(m.group_instance_id)});
+    for (auto& m : req.members) {
+      who.push_back({std::move(m.member_id), std::move(m.group_instance_id)});
+    }
   } else {
     who.push_back({std::move(req.member_id), std::nullopt});
   }

@@ -20,7 +20,9 @@ using proto::wire::write_nullable_string;
 using proto::wire::write_string;
 
 Status need(const ByteReader& r, const char* field) {
-  if (!r.ok()) return Status::corruption(std::string("__consumer_offsets record: truncated ") + field);
+  if (!r.ok()) {
+    return Status::corruption(std::string("__consumer_offsets record: truncated ") + field);
+  }
   return ok_status();
 }
 

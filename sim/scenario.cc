@@ -2,7 +2,6 @@
 // The parser and its error convention are in scenario_parser.h.
 #include "sim/scenario.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -75,7 +74,7 @@ Status Parser::cluster(const YAML::Node& n, Scenario& s) {
     for (const auto& kv : c) {
       std::string field = "cluster.config." + kv.first.Scalar();
       STRATA_ASSIGN_OR_RETURN(std::string v, str(kv.second, field));
-      s.broker_config.push_back({kv.first.Scalar(), v, kv.first.Mark().line + 1});
+      s.broker_config.push_back({kv.first.Scalar(), v, line_of(kv.first.Mark())});
     }
   }
   return ok_status();
@@ -175,9 +174,9 @@ std::string format_duration(Duration d) {
 
 namespace {
 
-// "path:line" for a yaml-cpp exception; a mark without a position counts as line 1.
+// "path:line" for a yaml-cpp exception.
 std::string at_line(std::string_view path, const YAML::Mark& mark) {
-  return std::string(path) + ":" + std::to_string(std::max(mark.line + 1, 1));
+  return std::string(path) + ":" + std::to_string(scenario_yaml::line_of(mark));
 }
 
 }  // namespace

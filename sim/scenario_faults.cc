@@ -78,7 +78,7 @@ Keys fault_keys(FaultAction a) {
 
 Status Parser::fault(const YAML::Node& n, const std::string& f, Fault& out) {
   if (!n.IsMap()) return error(n, f, "expected a mapping");
-  out.line = n.Mark().line + 1;
+  out.line = line_of(n.Mark());
   if (!n["at"]) return error(n, f + ".at", "required");
   if (!n["action"]) return error(n, f + ".action", "required");
   STRATA_ASSIGN_OR_RETURN(out.at, duration(n["at"], f + ".at"));
@@ -211,7 +211,7 @@ Status Parser::nemesis(const YAML::Node& n, Nemesis& nem) {
   STRATA_RETURN_IF_ERROR(expect_map(n, "nemesis", {"kinds", "interval", "duration", "start",
                                                     "targets"}));
   nem.enabled = true;
-  nem.line = n.Mark().line + 1;
+  nem.line = line_of(n.Mark());
   const YAML::Node k = n["kinds"];
   if (!k || !k.IsSequence() || k.size() == 0) {
     return error(k ? k : n, "nemesis.kinds", "expected a non-empty list of actions");
@@ -266,7 +266,7 @@ Status Parser::expectations(const YAML::Node& n, Scenario& s) {
   for (const auto& kv : n) {
     Expectation e;
     e.name = kv.first.Scalar();
-    e.line = kv.first.Mark().line + 1;
+    e.line = line_of(kv.first.Mark());
     std::string f = "expect." + e.name;
     if (std::find(names.begin(), names.end(), e.name) == names.end()) {
       std::string list;

@@ -22,6 +22,10 @@ namespace strata::sim::scenario_yaml {
 
 using Keys = std::vector<std::string_view>;
 
+// The 1-based line of a YAML position; a position yaml-cpp does not know (an empty document)
+// counts as line 1.
+inline int line_of(const YAML::Mark& mark) { return std::max(mark.line + 1, 1); }
+
 // Reads one YAML document into a Scenario. Each method takes the node and its field path.
 class Parser {
  public:
@@ -31,7 +35,7 @@ class Parser {
   // a field path longer than a line (a mistyped key can swallow the lines after it as one
   // multi-line key) is cut short.
   Status error(const YAML::Node& n, const std::string& field, const std::string& msg) const {
-    int line = n.IsDefined() ? std::max(n.Mark().line + 1, 1) : 1;
+    int line = n.IsDefined() ? line_of(n.Mark()) : 1;
     constexpr size_t kFieldMax = 80;
     std::string shown = field.size() <= kFieldMax ? field : field.substr(0, kFieldMax) + "...";
     return Status::invalid_argument(path_ + ":" + std::to_string(line) + ": " + shown + ": " +

@@ -217,7 +217,7 @@ TEST_CASE("group nemesis seeds 57 and 914: lost partitions stay lost") {
 
 namespace {
 
-// The shipped scenarios, as (path, text).
+// The shipped scenarios, as (file name, text).
 std::vector<std::pair<std::string, std::string>> shipped_texts() {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& e : std::filesystem::directory_iterator(STRATA_SOURCE_DIR "/scenarios")) {

@@ -174,6 +174,7 @@ void Broker::dispatch(RequestContext& ctx, ByteReader& body) {
     case ApiKey::kDescribeGroups: h = handle_describe_groups; break;
     case ApiKey::kListGroups: h = handle_list_groups; break;
     case ApiKey::kDeleteGroups: h = handle_delete_groups; break;
+    case ApiKey::kInitProducerId: h = handle_init_producer_id; break;
     default: break;
   }
   STRATA_ASSERT(h != nullptr, "broker_serves() and dispatch() disagree");
@@ -208,6 +209,7 @@ bool broker_serves(int16_t api_key) {
     case ApiKey::kDescribeGroups:
     case ApiKey::kListGroups:
     case ApiKey::kDeleteGroups:
+    case ApiKey::kInitProducerId:
       return true;
     default:
       return false;

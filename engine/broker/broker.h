@@ -38,6 +38,7 @@ struct BrokerStats {
   uint64_t records_in = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  uint64_t duplicate_batches = 0;  // idempotent retries acknowledged without a second write
 };
 
 class Broker final : public RequestSink {

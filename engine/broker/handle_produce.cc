@@ -2,6 +2,8 @@
 // leader epoch (and LogAppendTime where the topic asks for it), append to the partition log.
 // acks=0 gets no response; acks=1 and acks=-1 are answered after the append — on a single
 // broker the ISR is this broker alone, so "all in-sync replicas" have the data then.
+// Batches of idempotent producers pass the partition's sequence check first
+// (producer_state.h).
 #include "engine/broker/handlers.h"
 #include "engine/protocol/messages.h"
 #include "engine/protocol/record_batch.h"
@@ -41,10 +43,39 @@ bool produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
     out.error_code = v.error_code();
     return false;
   }
+  // An idempotent producer's batch is checked against the sequence state; a retry of a
+  // batch already written is acknowledged again with its offsets and not written twice.
+  const BatchInfo* idempotent = nullptr;
   for (const BatchInfo& info : v.batches) {
-    if (info.transactional || info.control || info.producer_id >= 0) {
-      // Idempotent and transactional producers need InitProducerId, which is not served yet.
+    if (info.transactional || info.control) {
+      // Transactions need a transaction coordinator, which is not served yet.
       out.error_code = code(ErrorCode::kUnsupportedForMessageFormat);
+      return false;
+    }
+    if (info.producer_id >= 0) idempotent = &info;
+  }
+  if (idempotent != nullptr) {
+    const BatchInfo& info = *idempotent;
+    if (v.batches.size() != 1 || info.base_sequence < 0 || info.producer_epoch < 0) {
+      b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() +
+                                      ": an idempotent produce must carry exactly one batch "
+                                      "with a producer epoch and base sequence");
+      out.error_code = code(ErrorCode::kInvalidRecord);
+      return false;
+    }
+    SequenceCheck check =
+        p.producers.check(info.producer_id, info.producer_epoch, info.base_sequence,
+                          last_sequence(info.base_sequence, info.records_count));
+    if (check.duplicate != nullptr) {
+      out.base_offset = check.duplicate->first_offset;
+      out.log_append_time_ms = check.duplicate->timestamp_ms;
+      out.log_start_offset = p.log->log_start_offset().value();
+      ++b.stats().duplicate_batches;
+      return false;
+    }
+    if (!check.append()) {
+      b.runtime().info("produce", p.key() + " from " + ctx.peer.to_string() + ": " + check.why);
+      out.error_code = code(check.error);
       return false;
     }
   }
@@ -62,6 +93,13 @@ bool produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
     b.runtime().error("produce", p.key() + ": append failed: " + appended.status().to_string());
     out.error_code = code(ErrorCode::kKafkaStorageError);
     return false;
+  }
+  if (idempotent != nullptr) {
+    ProducerBatch written{idempotent->base_sequence,
+                          last_sequence(idempotent->base_sequence, idempotent->records_count),
+                          appended->first_offset.value(), appended->last_offset.value(),
+                          appended->log_append_time_ms};
+    p.producers.record(idempotent->producer_id, idempotent->producer_epoch, written);
   }
   out.base_offset = appended->first_offset.value();
   out.log_append_time_ms = appended->log_append_time_ms;

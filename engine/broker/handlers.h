@@ -26,6 +26,7 @@ Status handle_offset_fetch(Broker& b, const RequestContext& ctx, ByteReader& bod
 Status handle_describe_groups(Broker& b, const RequestContext& ctx, ByteReader& body);
 Status handle_list_groups(Broker& b, const RequestContext& ctx, ByteReader& body);
 Status handle_delete_groups(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_init_producer_id(Broker& b, const RequestContext& ctx, ByteReader& body);
 
 // The ApiVersions table this broker advertises (only APIs with a handler).
 bool broker_serves(int16_t api_key);

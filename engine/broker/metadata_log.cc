@@ -7,6 +7,8 @@ namespace strata::broker {
 namespace {
 
 constexpr int32_t kReplayReadBytes = 1 << 20;
+constexpr std::string_view kProducerIdsKey = "!producer-ids";
+constexpr size_t kProducerIdsValueSize = 2 + 8;
 
 LogConfig metadata_log_config() {
   LogConfig c;
@@ -19,9 +21,10 @@ LogConfig metadata_log_config() {
 
 }  // namespace
 
-Result<std::map<std::string, TopicRecord>> MetadataLog::open() {
+Result<MetadataImage> MetadataLog::open() {
   STRATA_ASSIGN_OR_RETURN(log_, PartitionLog::open(rt_, dir_, metadata_log_config()));
-  std::map<std::string, TopicRecord> topics;
+  MetadataImage image;
+  auto& topics = image.topics;
   Offset at = log_->log_start_offset();
   while (at < log_->log_end_offset()) {
     STRATA_ASSIGN_OR_RETURN(ReadResult read,
@@ -37,6 +40,15 @@ Result<std::map<std::string, TopicRecord>> MetadataLog::open() {
       for (const Record& r : *records) {
         if (!r.key) continue;
         std::string name(as_chars(*r.key));
+        if (name == kProducerIdsKey) {
+          if (!r.value || r.value->size() != kProducerIdsValueSize ||
+              load_be16(r.value->data()) != 0) {
+            rt_.warn("metadata", "skipping a malformed producer id block record");
+            continue;
+          }
+          image.next_producer_id_block = int64_t(load_be64(r.value->data() + 2));
+          continue;
+        }
         if (!r.value) {
           topics.erase(name);
           continue;
@@ -51,7 +63,7 @@ Result<std::map<std::string, TopicRecord>> MetadataLog::open() {
     }
     at = read.next_offset;
   }
-  return topics;
+  return image;
 }
 
 Status MetadataLog::append(const std::string& key, std::optional<Bytes> value) {
@@ -72,6 +84,13 @@ Status MetadataLog::put(const TopicRecord& record) {
 }
 
 Status MetadataLog::remove(const std::string& topic) { return append(topic, std::nullopt); }
+
+Status MetadataLog::put_producer_id_block(int64_t block_end) {
+  Bytes value(kProducerIdsValueSize);
+  store_be16(value.data(), 0);
+  store_be64(value.data() + 2, uint64_t(block_end));
+  return append(std::string(kProducerIdsKey), std::move(value));
+}
 
 Status MetadataLog::close() {
   if (!log_) return ok_status();

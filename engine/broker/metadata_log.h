@@ -1,5 +1,7 @@
 // The broker's metadata log: topic records in `<first log.dir>/__cluster_metadata-0`, a
-// partition log of its own, keyed by topic name (see topic_record.h). Every write is synced
+// partition log of its own, keyed by topic name (see topic_record.h), and the producer id
+// blocks handed out to idempotent producers (key "!producer-ids", never a legal topic name;
+// value: int16 version 0, int64 end of the last block claimed). Every write is synced
 // before it returns, so an acknowledged CreateTopics survives a crash. On start the log is
 // replayed to rebuild the topic table. (A later controller quorum will replicate this log.)
 //
@@ -17,14 +19,23 @@
 
 namespace strata::broker {
 
+// What replaying the metadata log yields.
+struct MetadataImage {
+  std::map<std::string, TopicRecord> topics;
+  // The first producer id no block has handed out yet (Kafka's ProducerIdsRecord).
+  int64_t next_producer_id_block = 0;
+};
+
 class MetadataLog {
  public:
   MetadataLog(Runtime& runtime, std::string dir) : rt_(runtime), dir_(std::move(dir)) {}
 
   // Opens (recovering) the log and replays it. Corrupt records are skipped with a warning.
-  Result<std::map<std::string, TopicRecord>> open();
+  Result<MetadataImage> open();
   Status put(const TopicRecord& record);
   Status remove(const std::string& topic);
+  // Claims the producer ids below `block_end`: no later start hands any of them out again.
+  Status put_producer_id_block(int64_t block_end);
   Status close();
 
  private:

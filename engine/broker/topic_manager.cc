@@ -62,6 +62,16 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   // KRaft election would give it after the broker was away.
   STRATA_ASSIGN_OR_RETURN(p->leader_epoch,
                           begin_leader_epoch(rt_.fs(), dir, p->log->log_end_offset()));
+  // Idempotent producers' sequence state is what the log holds: replay the batch headers.
+  STRATA_RETURN_IF_ERROR(p->log->for_each_batch_header([&](const StoredBatchHeader& h) {
+    if (h.producer_id >= 0 && h.base_sequence >= 0 && !h.control()) {
+      ProducerBatch batch{h.base_sequence, last_sequence(h.base_sequence, h.last_offset_delta + 1),
+                          h.base_offset, h.last().value(),
+                          h.log_append_time() ? h.max_timestamp : -1};
+      p->producers.record(h.producer_id, h.producer_epoch, batch);
+    }
+    return ok_status();
+  }));
   return p;
 }
 
@@ -79,8 +89,9 @@ Status TopicManager::load() {
   }
   metadata_ = std::make_unique<MetadataLog>(rt_, config_.log_dirs.front() +
                                                      "/__cluster_metadata-0");
-  STRATA_ASSIGN_OR_RETURN(auto records, metadata_->open());
-  for (auto& [name, record] : records) {
+  STRATA_ASSIGN_OR_RETURN(MetadataImage image, metadata_->open());
+  next_producer_id_ = producer_id_block_end_ = image.next_producer_id_block;
+  for (auto& [name, record] : image.topics) {
     auto cfg = apply_overrides(config_.topic_defaults, record.configs);
     if (!cfg) {
       rt_.warn("topics", "topic '" + name + "' has an invalid stored config (" +
@@ -99,6 +110,16 @@ Status TopicManager::load() {
   rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
                          cluster_id_);
   return ok_status();
+}
+
+Result<int64_t> TopicManager::allocate_producer_id() {
+  constexpr int64_t kBlockSize = 1000;  // Kafka's producer id block size
+  if (next_producer_id_ == producer_id_block_end_) {
+    STRATA_ASSERT(metadata_ != nullptr, "producer id before load()");
+    STRATA_RETURN_IF_ERROR(metadata_->put_producer_id_block(producer_id_block_end_ + kBlockSize));
+    producer_id_block_end_ += kBlockSize;
+  }
+  return next_producer_id_++;
 }
 
 Status TopicManager::close() {

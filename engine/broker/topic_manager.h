@@ -12,6 +12,7 @@
 
 #include "engine/broker/config.h"
 #include "engine/broker/metadata_log.h"
+#include "engine/broker/producer_state.h"
 #include "engine/broker/topic_record.h"
 #include "engine/protocol/errors.h"
 #include "engine/storage/partition_log.h"
@@ -25,6 +26,7 @@ struct PartitionReplica {
   int32_t index = 0;
   LeaderEpoch leader_epoch{0};
   std::unique_ptr<PartitionLog> log;
+  ProducerStateTable producers;  // rebuilt from the log's batch headers on open
 
   Offset high_watermark() const { return log->log_end_offset(); }
   // Key under which delayed operations watch this partition.
@@ -73,6 +75,10 @@ class TopicManager {
   // simulator's invariant checks) cache what they derive from topics().
   uint64_t layout_version() const { return layout_version_; }
 
+  // A producer id never handed out before by this broker, for InitProducerId. Ids are claimed
+  // in blocks recorded (synced) in the metadata log first, so a restart cannot reuse one.
+  Result<int64_t> allocate_producer_id();
+
   // Retention, time-based roll and flush for every partition.
   void maintain(int64_t now_ms);
   // Flushes every partition (log.flush.scheduler.interval.ms and shutdown).
@@ -95,6 +101,8 @@ class TopicManager {
   std::map<std::string, int> partitions_per_dir_;
   bool loaded_ = false;
   uint64_t layout_version_ = 0;
+  int64_t next_producer_id_ = 0;  // ids in [next, block end) are claimed and unused
+  int64_t producer_id_block_end_ = 0;
 };
 
 LogConfig to_log_config(const TopicConfig& c);

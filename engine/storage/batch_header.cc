@@ -25,6 +25,9 @@ Result<StoredBatchHeader> parse_stored_batch_header(ByteSpan bytes) {
   h.base_timestamp = static_cast<int64_t>(load_be64(p + bf::kBaseTimestampAt));
   h.max_timestamp = static_cast<int64_t>(load_be64(p + bf::kMaxTimestampAt));
   h.records_count = static_cast<int32_t>(load_be32(p + bf::kRecordsCountAt));
+  h.producer_id = static_cast<int64_t>(load_be64(p + bf::kProducerIdAt));
+  h.producer_epoch = static_cast<int16_t>(load_be16(p + bf::kProducerEpochAt));
+  h.base_sequence = static_cast<int32_t>(load_be32(p + bf::kBaseSequenceAt));
   if (h.magic != bf::kMagicV2) {
     return Status::corruption("bad magic " + std::to_string(h.magic));
   }

@@ -22,12 +22,16 @@ struct StoredBatchHeader {
   int64_t base_timestamp = -1;
   int64_t max_timestamp = -1;
   int32_t records_count = 0;
+  int64_t producer_id = -1;  // -1: not from an idempotent producer
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
 
   uint64_t size_bytes() const { return uint64_t(batch_length) + batch_format::kLogOverhead; }
   Offset base() const { return Offset{base_offset}; }
   Offset last() const { return Offset{base_offset + last_offset_delta}; }
   bool compressed() const { return (attributes & batch_format::kCodecMask) != 0; }
   bool log_append_time() const { return (attributes & batch_format::kTimestampTypeBit) != 0; }
+  bool control() const { return (attributes & batch_format::kControlBit) != 0; }
 };
 
 // Decodes and structurally checks the first kHeaderSize bytes of `bytes`: magic 2, a length

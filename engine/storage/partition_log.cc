@@ -160,6 +160,15 @@ Result<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(int64_
   return std::optional<TimestampOffset>();
 }
 
+Status PartitionLog::for_each_batch_header(
+    const std::function<Status(const StoredBatchHeader&)>& fn) {
+  STRATA_RETURN_IF_ERROR(usable());
+  for (auto& [base, segment] : segments_) {
+    STRATA_RETURN_IF_ERROR(segment->for_each_header(fn));
+  }
+  return ok_status();
+}
+
 Status PartitionLog::flush() {
   return flush_at(rt_.wall_clock_ms());
 }

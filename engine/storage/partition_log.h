@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -74,6 +75,10 @@ class PartitionLog {
   Result<ReadResult> read(Offset from, int32_t max_bytes, Offset max_offset_exclusive);
   // ListOffsets by time: the first record with timestamp ≥ timestamp_ms, nullopt if none.
   Result<std::optional<TimestampOffset>> offset_for_timestamp(int64_t timestamp_ms);
+
+  // Calls `fn` with the header of every stored batch, oldest first (see
+  // Segment::for_each_header).
+  Status for_each_batch_header(const std::function<Status(const StoredBatchHeader&)>& fn);
 
   // Syncs every unsynced segment and the directory; the recovery point becomes the log end.
   Status flush();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,9 @@ class Segment {
   Result<std::optional<TimestampOffset>> find_timestamp(int64_t target_ms, Offset min_offset);
   // Removes every batch whose last offset is ≥ end (a batch straddling `end` goes entirely).
   Status truncate_to(Offset end);
+  // Calls `fn` with the header of every batch, in order, reading nothing but headers (the
+  // broker rebuilds its idempotent producers' state this way). Stops at fn's first error.
+  Status for_each_header(const std::function<Status(const StoredBatchHeader&)>& fn);
   // The segment stops being the active one: record its final max timestamp (as Kafka does).
   Status on_roll();
   // Syncs the .log and both indexes if anything was written since the last sync.

@@ -65,6 +65,16 @@ Status Segment::derive_tail_state() {
   return ok_status();
 }
 
+Status Segment::for_each_header(const std::function<Status(const StoredBatchHeader&)>& fn) {
+  uint64_t pos = 0;
+  while (pos < size_) {
+    STRATA_ASSIGN_OR_RETURN(StoredBatchHeader h, read_header(pos, size_));
+    STRATA_RETURN_IF_ERROR(fn(h));
+    pos += h.size_bytes();
+  }
+  return ok_status();
+}
+
 Status Segment::fold_time_index() {
   std::optional<TimeIndexEntry> t = time_index_->last();
   if (t && t->timestamp_ms > max_timestamp_ms_) {

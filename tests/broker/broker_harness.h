@@ -53,8 +53,9 @@ struct BrokerFixture {
   Endpoint endpoint() const { return broker->bound(); }
 };
 
-inline Bytes make_batch(int n, const std::string& prefix = "v") {
-  RecordBatchBuilder b;
+inline Bytes make_batch(int n, const std::string& prefix = "v",
+                        const BatchBuilderOptions& options = {}) {
+  RecordBatchBuilder b(options);
   for (int i = 0; i < n; ++i) {
     std::string v = prefix + std::to_string(i);
     b.add(1'700'000'000'000 + i, std::nullopt, as_bytes(v));

@@ -36,7 +36,7 @@ TEST_CASE("ApiVersions advertises the ranges librdkafka 2.0.2 gates features on"
   CHECK(range(14) == std::make_pair<int16_t, int16_t>(0, 3));  // SyncGroup
   CHECK(range(8).first == 0);                                  // OffsetCommit
   CHECK(range(9) == std::make_pair<int16_t, int16_t>(0, 5));   // OffsetFetch, non-flexible
-  CHECK(range(22).first == -1);  // InitProducerId: not served yet, so not advertised
+  CHECK(range(22) == std::make_pair<int16_t, int16_t>(0, 4));  // InitProducerId, flexible 2+
 }
 
 TEST_CASE("ApiVersions at an unknown version gets UNSUPPORTED_VERSION in v0 layout") {

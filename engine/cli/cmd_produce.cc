@@ -22,6 +22,7 @@ constexpr const char* kProduceUsage =
     "  --compression C            none|gzip|snappy|lz4|zstd (default none)\n"
     "  --linger-ms N              (default 5)\n"
     "  --batch-size BYTES         (default 16384)\n"
+    "  --idempotence              enable.idempotence: retries never duplicate (acks all)\n"
     "common options:\n"
     "  -b, --bootstrap-server HOST:PORT  (default 127.0.0.1:9092)\n"
     "  --format text|json                json: print one line per acknowledged record\n"
@@ -52,6 +53,10 @@ Result<client::ProducerConfig> producer_config(const Args& a, const CommonOption
   STRATA_ASSIGN_OR_RETURN(c.linger_ms, a.get_int("linger-ms", 5));
   STRATA_ASSIGN_OR_RETURN(int64_t batch, a.get_int("batch-size", 16384));
   c.batch_size = int32_t(batch);
+  c.enable_idempotence = a.has("idempotence");
+  if (c.enable_idempotence && c.acks != -1) {
+    return Status::invalid_argument("--idempotence needs --acks all");
+  }
   if (common.timeout_ms) {
     c.delivery_timeout_ms = *common.timeout_ms;
     c.request_timeout_ms = std::min<int64_t>(c.request_timeout_ms, *common.timeout_ms);
@@ -168,7 +173,7 @@ int cmd_produce(const Argv& argv) {
   std::vector<OptionSpec> specs = {{"key"},        {"value"},       {"key-separator"},
                                    {"header"},     {"partition"},   {"acks"},
                                    {"compression"}, {"linger-ms"},  {"batch-size"},
-                                   {"topic"}};
+                                   {"topic"},      {"idempotence", false}};
   if (auto rc = parse_or_usage(kCmd, argv, specs, kProduceUsage, args)) return *rc;
   auto common = parse_common(args);
   if (!common) return print_error(kCmd, common.status().message()), 2;

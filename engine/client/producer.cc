@@ -38,6 +38,16 @@ Status validate(const ProducerConfig& c) {
     return Status::invalid_argument("max.in.flight.requests.per.connection is at most " +
                                     std::to_string(limits::kInflightRequestsPerNodeMax));
   }
+  if (c.enable_idempotence) {
+    if (c.acks != -1) {
+      return Status::invalid_argument("enable.idempotence needs acks=all (-1)");
+    }
+    if (c.max_in_flight > 5) {
+      return Status::invalid_argument(
+          "enable.idempotence needs max.in.flight.requests.per.connection <= 5");
+    }
+    if (c.retries < 1) return Status::invalid_argument("enable.idempotence needs retries > 0");
+  }
   if (c.delivery_timeout_ms < c.linger_ms + c.request_timeout_ms) {
     return Status::invalid_argument(
         "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms");

@@ -17,6 +17,16 @@
 // in flight a retried batch can land after a later one (reordering). Use
 // max.in.flight.requests.per.connection = 1 to keep the order.
 //
+// Idempotence (enable.idempotence, KIP-98): the producer first asks a broker for a producer
+// id (InitProducerId) and numbers each partition's records; the broker acknowledges a batch
+// it already holds with its first offsets instead of writing it again, and refuses a gap. A
+// retried batch goes back into its partition's queue in sequence order, and a batch refused
+// as out of order behind an earlier unacknowledged one is retried after it, so up to five
+// requests may be in flight without reordering. When the broker has lost the producer's
+// last batches (an unsynced crash) or a batch expired unsent, the sequence cannot continue:
+// the producer waits for its requests in flight, takes a new producer id and renumbers what
+// it still holds, as librdkafka does. Requires acks=all and at most five requests in flight.
+//
 // Memory: buffer.memory bounds the bytes of accepted, uncompleted records; send() refuses a
 // record with kResourceExhausted when it would not fit (Kafka blocks for max.block.ms; a
 // state machine cannot block, so the caller retries after some callbacks have run).
@@ -36,6 +46,7 @@
 
 #include "engine/base/fifo.h"
 #include "engine/client/network_client.h"
+#include "engine/protocol/errors.h"
 #include "engine/protocol/record_batch.h"
 
 namespace strata::client {
@@ -52,6 +63,7 @@ struct ProducerConfig {
   int32_t max_in_flight = 5;                // max.in.flight.requests.per.connection
   int64_t buffer_memory = 32 * 1024 * 1024; // buffer.memory
   int32_t max_request_size = 1024 * 1024;   // max.request.size
+  bool enable_idempotence = false;          // enable.idempotence (librdkafka's default)
 };
 
 // Checks ranges and Kafka's rule delivery.timeout.ms >= linger.ms + request.timeout.ms.
@@ -83,6 +95,7 @@ struct ProducerStats {
   uint64_t batches_sent = 0;
   uint64_t retries = 0;
   uint64_t requests = 0;
+  uint64_t producer_id_resets = 0;  // idempotence: new producer ids taken after the first
 };
 
 class Producer {
@@ -122,6 +135,9 @@ class Producer {
     MonoTime retry_at;
     int attempts = 0;
     std::shared_ptr<Bytes> built;  // encoded once, resent as is on retries
+    // Idempotence: the producer id generation and first sequence it was stamped with.
+    uint64_t generation = 0;
+    int32_t base_seq = -1;
     explicit Batch(const BatchBuilderOptions& o) : builder(o) {}
   };
   using BatchPtr = std::shared_ptr<Batch>;
@@ -165,6 +181,24 @@ class Producer {
   void complete(Completion& c, const Result<RecordMetadata>& result);
   void check_flush_waiters();
 
+  // producer_idempotence.cc: producer ids and sequence numbers.
+  struct Idempotence {
+    int64_t producer_id = -1;  // -1: none yet, or given up after a sequence break
+    int16_t epoch = -1;
+    uint64_t generation = 0;   // counts producer ids taken
+    bool requesting = false;
+    std::map<TopicPartition, int32_t> next_seq;
+    // Per partition, first sequences of the stamped, uncompleted batches, in order.
+    std::map<TopicPartition, std::deque<int32_t>> unacked;
+  };
+  bool idempotence_ready();  // has a producer id; asks for one when it may
+  void stamp(Batch& b);
+  void requeue(BatchPtr batch);
+  void forget_sequence(const Batch& b);
+  // Handles an idempotence error for `b`; true if it was (the batch is then requeued).
+  bool on_sequence_error(const BatchPtr& b, proto::ErrorCode error);
+  void reset_producer_id(const std::string& why);
+
   // producer_sender.cc: draining batches into requests and handling the answers.
   void wake(MonoTime at);
   void run_sender();
@@ -196,6 +230,7 @@ class Producer {
   size_t last_batch_records_ = 0;  // records and encoded bytes of the last batch built:
   size_t last_batch_bytes_ = 0;    // the next batch reserves about as much
   uint64_t next_seq_ = 1;
+  Idempotence idem_;
   int64_t buffered_bytes_ = 0;
   TimerId sender_timer_{0};
   MonoTime sender_at_;

@@ -67,6 +67,10 @@ void Producer::run_sender() {
     if (requests_in_flight_[leader] >= config_.max_in_flight) continue;  // answers wake it
     ready_leaders.insert(leader);
   }
+  // An idempotent producer sends nothing before it has a producer id (its answer wakes us).
+  if (!ready_leaders.empty() && config_.enable_idempotence && !idempotence_ready()) {
+    ready_leaders.clear();
+  }
   std::map<NodeId, std::vector<BatchPtr>> per_node;
   std::map<NodeId, size_t> bytes;
   std::vector<BatchPtr> unbuildable;
@@ -78,12 +82,21 @@ void Producer::run_sender() {
     if (!ready_leaders.contains(leader)) continue;
     auto& list = per_node[leader];
     BatchPtr b = q.front();
+    bool stamped = false;
+    if (config_.enable_idempotence && b->generation != idem_.generation) {
+      stamp(*b);
+      stamped = true;
+    }
     if (!b->built) {
       last_batch_records_ = b->records.size();
       last_batch_bytes_ = b->builder.records_bytes();
       auto built = b->builder.build();
       if (!built) {
         q.pop_front();
+        if (stamped) {  // never sent: its sequences go to the next batch
+          forget_sequence(*b);
+          idem_.next_seq[b->tp] = b->base_seq;
+        }
         unbuildable.push_back(b);
         continue;
       }
@@ -199,6 +212,11 @@ void Producer::on_response(NodeId leader, std::vector<BatchPtr> batches,
       on_batch_error(b, Status::corruption("no answer for " + b->tp.to_string()), false);
     } else if (pr->error_code == 0) {
       complete_batch(*b, pr);
+    } else if (config_.enable_idempotence &&
+               pr->error_code == int16_t(proto::ErrorCode::kDuplicateSequenceNumber)) {
+      complete_batch(*b, nullptr);  // written before; the broker no longer knows the offsets
+    } else if (on_sequence_error(b, proto::ErrorCode{pr->error_code})) {
+      continue;
     } else {
       if (NetworkClient::is_metadata_error(pr->error_code)) net_.request_metadata_update();
       on_batch_error(b, kafka_error(pr->error_code, "producing to " + b->tp.to_string()),
@@ -218,7 +236,7 @@ void Producer::on_batch_error(BatchPtr batch, const Status& error, bool retriabl
     rt_.debug("producer", "retrying " + batch->tp.to_string() + ": " + error.message());
     batch->retry_at = retry_at;
     ++stats_.retries;
-    queues_[batch->tp].push_front(std::move(batch));
+    requeue(std::move(batch));
     wake(retry_at);
     return;
   }
@@ -226,6 +244,7 @@ void Producer::on_batch_error(BatchPtr batch, const Status& error, bool retriabl
 }
 
 void Producer::complete_batch(Batch& b, const proto::ProduceResponse::PartitionResponse* pr) {
+  forget_sequence(b);
   // One metadata, its offset and timestamp updated per record: the topic is not copied each
   // time.
   Result<RecordMetadata> md = RecordMetadata{b.tp.topic, b.tp.partition, Offset(-1), -1};
@@ -240,6 +259,7 @@ void Producer::complete_batch(Batch& b, const proto::ProduceResponse::PartitionR
 }
 
 void Producer::fail_batch(Batch& b, const Status& error) {
+  forget_sequence(b);
   for (auto& c : b.records) complete(c, error);
   b.records.clear();
 }

@@ -486,6 +486,17 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms) {
   store_be32(p + bf::kCrcAt, crc32c::value(covered));
 }
 
+void set_producer_state(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
+                        int32_t base_sequence) {
+  STRATA_ASSERT(batch.size() >= bf::kHeaderSize, "stamping a batch that was not built");
+  uint8_t* p = batch.data();
+  store_be64(p + bf::kProducerIdAt, uint64_t(producer_id));
+  store_be16(p + bf::kProducerEpochAt, uint16_t(producer_epoch));
+  store_be32(p + bf::kBaseSequenceAt, uint32_t(base_sequence));
+  ByteSpan covered = ByteSpan(batch).subspan(bf::kAttributesAt);
+  store_be32(p + bf::kCrcAt, crc32c::value(covered));
+}
+
 // ---- produce validation -------------------------------------------------------------------
 
 namespace {

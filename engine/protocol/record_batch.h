@@ -161,6 +161,13 @@ class RecordBatchBuilder {
   void add(int64_t timestamp_ms, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
            std::span<const RecordHeader> headers = {});
 
+  // An idempotent producer stamps its id, epoch and first sequence when the batch is drained.
+  void set_producer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+    options_.producer_id = producer_id;
+    options_.producer_epoch = producer_epoch;
+    options_.base_sequence = base_sequence;
+  }
+
   // Room for `bytes` of encoded records, so that adding them does not reallocate.
   void reserve(size_t bytes) { records_.reserve(bytes); }
 
@@ -187,6 +194,10 @@ class RecordBatchBuilder {
 void set_base_offset(std::span<uint8_t> batch, Offset base_offset);
 void set_leader_epoch(std::span<uint8_t> batch, LeaderEpoch epoch);
 void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms);
+// Restamps a built batch with another producer id, epoch and first sequence (an idempotent
+// producer that had to take a new id); recomputes the CRC, which covers them.
+void set_producer_state(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
+                        int32_t base_sequence);
 
 // Produce-path validation ------------------------------------------------------------------
 

@@ -40,6 +40,9 @@ Status Parser::producer_client(const YAML::Node& n, const std::string& f, Produc
     STRATA_ASSIGN_OR_RETURN(int64_t b, integer(n["batch_size"], f + ".batch_size", 1, 1 << 24));
     c.batch_size = int32_t(b);
   }
+  if (n["idempotence"]) {
+    STRATA_ASSIGN_OR_RETURN(c.enable_idempotence, boolean(n["idempotence"], f + ".idempotence"));
+  }
   if (Status st = client::validate(c); !st) return error(n, f, st.message());
   return ok_status();
 }
@@ -48,7 +51,7 @@ Status Parser::producer(const YAML::Node& n, const std::string& f, ProducerSpec&
   STRATA_RETURN_IF_ERROR(expect_map(
       n, f, {"id", "topic", "rate", "keys", "record_size", "acks", "retries", "linger",
              "max_in_flight", "request_timeout", "delivery_timeout", "retry_backoff",
-             "batch_size", "start", "stop"}));
+             "batch_size", "idempotence", "start", "stop"}));
   if (!n["id"]) return error(n, f + ".id", "required");
   if (!n["topic"]) return error(n, f + ".topic", "required");
   STRATA_ASSIGN_OR_RETURN(p.id, str(n["id"], f + ".id"));

@@ -130,12 +130,7 @@ Result<std::string> ensure_meta_properties(Runtime& rt, const std::string& log_d
   }
   std::string text = "# written by strata on first start\nversion=1\ncluster.id=" + id +
                      "\nnode.id=" + std::to_string(node_id) + "\n";
-  const std::string tmp = path + ".tmp";
-  STRATA_ASSIGN_OR_RETURN(auto file, rt.fs().open(tmp, OpenMode::kCreateTruncate));
-  STRATA_RETURN_IF_ERROR(file->append(as_bytes(text)));
-  STRATA_RETURN_IF_ERROR(file->sync());
-  STRATA_RETURN_IF_ERROR(rt.fs().rename(tmp, path));
-  STRATA_RETURN_IF_ERROR(rt.fs().sync_dir(log_dir));
+  STRATA_RETURN_IF_ERROR(replace_file(rt.fs(), log_dir, path, as_bytes(text)));
   return id;
 }
 

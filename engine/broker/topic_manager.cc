@@ -62,7 +62,18 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   // KRaft election would give it after the broker was away.
   STRATA_ASSIGN_OR_RETURN(p->leader_epoch,
                           begin_leader_epoch(rt_.fs(), dir, p->log->log_end_offset()));
-  // Idempotent producers' sequence state is what the log holds: replay the batch headers.
+  // Idempotent producers' sequence state: the snapshot of a clean shutdown, or else what the
+  // log's batch headers say.
+  STRATA_ASSIGN_OR_RETURN(ProducerSnapshotRead snap,
+                          take_producer_snapshot(rt_.fs(), dir, p->log->log_end_offset()));
+  if (snap.table) {
+    p->producers = std::move(*snap.table);
+    return p;
+  }
+  if (!snap.unusable.empty()) {
+    rt_.warn("topics", "ignoring producer state snapshot " + snap.unusable +
+                           "; rebuilding it from the log");
+  }
   STRATA_RETURN_IF_ERROR(p->log->for_each_batch_header([&](const StoredBatchHeader& h) {
     if (h.producer_id >= 0 && h.base_sequence >= 0 && !h.control()) {
       ProducerBatch batch{h.base_sequence, last_sequence(h.base_sequence, h.last_offset_delta + 1),
@@ -126,6 +137,11 @@ Status TopicManager::close() {
   Status first;
   for (auto& [name, t] : topics_) {
     for (auto& p : t.partitions) {
+      // A snapshot that does not match the log on the next start (the close failed, or
+      // the machine lost the file) is ignored there, so its failure only costs a scan.
+      Status snap = write_producer_snapshot(rt_.fs(), p->log->dir(), p->log->log_end_offset(),
+                                            p->producers);
+      if (!snap) rt_.warn("topics", "producer state snapshot not written: " + snap.to_string());
       Status s = p->log->close();
       if (!s && first.is_ok()) first = s;
     }

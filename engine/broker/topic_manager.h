@@ -12,7 +12,7 @@
 
 #include "engine/broker/config.h"
 #include "engine/broker/metadata_log.h"
-#include "engine/broker/producer_state.h"
+#include "engine/storage/producer_state.h"
 #include "engine/broker/topic_record.h"
 #include "engine/protocol/errors.h"
 #include "engine/storage/partition_log.h"

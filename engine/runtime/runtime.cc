@@ -33,6 +33,18 @@ Result<std::string> read_file_text(FileSystem& fs, const std::string& path) {
   }
 }
 
+Status replace_file(FileSystem& fs, const std::string& dir, const std::string& path,
+                    ByteSpan data) {
+  const std::string tmp = path + ".tmp";
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(tmp, OpenMode::kCreateTruncate));
+    STRATA_RETURN_IF_ERROR(file->append(data));
+    STRATA_RETURN_IF_ERROR(file->sync());
+  }
+  STRATA_RETURN_IF_ERROR(fs.rename(tmp, path));
+  return fs.sync_dir(dir);
+}
+
 std::string_view log_level_name(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug: return "DEBUG";

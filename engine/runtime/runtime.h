@@ -81,6 +81,10 @@ class FileSystem {
 
 // Reads a whole file (configuration, scenario, meta.properties) into a string.
 Result<std::string> read_file_text(FileSystem& fs, const std::string& path);
+// Replaces the file at `path` (in directory `dir`) with `data` durably: writes `path`.tmp,
+// syncs it, renames it over `path` and syncs `dir`. A crash leaves the old or the new file.
+Status replace_file(FileSystem& fs, const std::string& dir, const std::string& path,
+                    ByteSpan data);
 
 // ---------------------------------------------------------------------------------------------
 // Transport: framed connections. A frame is one Kafka request or response without its 4-byte

@@ -44,15 +44,8 @@ Status write_log_checkpoint(FileSystem& fs, const std::string& dir, const LogChe
   store_be64(buf + lf::kCheckpointRecoveryPointAt,
              static_cast<uint64_t>(cp.recovery_point.value()));
   store_be32(buf + lf::kCheckpointCrcAt, crc32c::value(ByteSpan(buf, lf::kCheckpointCrcAt)));
-  std::string tmp = dir + "/" + std::string(lf::kCheckpointTmpName);
-  std::string path = dir + "/" + std::string(lf::kCheckpointName);
-  {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(tmp, OpenMode::kCreateTruncate));
-    STRATA_RETURN_IF_ERROR(file->append(ByteSpan(buf, sizeof buf)));
-    STRATA_RETURN_IF_ERROR(file->sync());
-  }
-  STRATA_RETURN_IF_ERROR(fs.rename(tmp, path));
-  return fs.sync_dir(dir);
+  return replace_file(fs, dir, dir + "/" + std::string(lf::kCheckpointName),
+                      ByteSpan(buf, sizeof buf));
 }
 
 }  // namespace strata

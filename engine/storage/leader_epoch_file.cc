@@ -62,15 +62,7 @@ Status write_leader_epochs(FileSystem& fs, const std::string& dir,
   for (const EpochEntry& e : entries) {
     text += std::to_string(e.epoch.value()) + " " + std::to_string(e.start_offset.value()) + "\n";
   }
-  std::string path = dir + "/" + std::string(kLeaderEpochFileName);
-  std::string tmp = path + ".tmp";
-  {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(tmp, OpenMode::kCreateTruncate));
-    STRATA_RETURN_IF_ERROR(file->append(as_bytes(text)));
-    STRATA_RETURN_IF_ERROR(file->sync());
-  }
-  STRATA_RETURN_IF_ERROR(fs.rename(tmp, path));
-  return fs.sync_dir(dir);
+  return replace_file(fs, dir, dir + "/" + std::string(kLeaderEpochFileName), as_bytes(text));
 }
 
 Result<LeaderEpoch> begin_leader_epoch(FileSystem& fs, const std::string& dir, Offset log_end) {

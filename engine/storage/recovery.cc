@@ -5,6 +5,7 @@
 
 #include "engine/storage/log_format.h"
 #include "engine/storage/leader_epoch_file.h"
+#include "engine/storage/producer_state.h"
 #include "engine/storage/partition_log.h"
 
 namespace strata {
@@ -30,9 +31,13 @@ Result<std::vector<Offset>> PartitionLog::scan_dir() {
   std::vector<Offset> bases;
   std::vector<std::string> orphans;
   for (const std::string& name : names) {
-    if (name == lf::kCheckpointName || name == kLeaderEpochFileName) continue;
+    if (name == lf::kCheckpointName || name == kLeaderEpochFileName ||
+        name == kProducerSnapshotName) {
+      continue;
+    }
     std::string path = dir_ + "/" + name;
-    if (name == lf::kCheckpointTmpName || name == std::string(kLeaderEpochFileName) + ".tmp") {
+    if (name == lf::kCheckpointTmpName || name == std::string(kLeaderEpochFileName) + ".tmp" ||
+        name == std::string(kProducerSnapshotName) + ".tmp") {
       STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
       dir_dirty_ = true;
       continue;

@@ -42,7 +42,9 @@ struct BrokerFixture {
   }
   void start() {
     broker = std::make_unique<broker::Broker>(*rt, config);
-    REQUIRE(broker->start());
+    auto started = broker->start();
+    INFO(started.to_string());
+    REQUIRE(started);
     config.listeners.front().port = broker->bound().port;  // restart on the same port
   }
   void restart() {

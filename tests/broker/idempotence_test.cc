@@ -1,11 +1,9 @@
-// Idempotent producers on the broker: the per-partition sequence table (producer_state.h),
-// InitProducerId, and the produce path that acknowledges a retried batch without writing it
-// twice, across a restart too.
+// Idempotent producers on the broker: InitProducerId, and the produce path that acknowledges
+// a retried batch without writing it twice, across a clean restart (producer state snapshot)
+// and a crash (state rebuilt from the log). The sequence table itself:
+// tests/storage/producer_state_test.cc.
 #include <catch2/catch.hpp>
 
-#include <climits>
-
-#include "engine/broker/producer_state.h"
 #include "tests/broker/broker_harness.h"
 
 using namespace strata;
@@ -14,10 +12,6 @@ using namespace strata::testing;
 using proto::ErrorCode;
 
 namespace {
-
-ProducerBatch batch_at(int32_t first_seq, int32_t last_seq, int64_t first_offset) {
-  return {first_seq, last_seq, first_offset, first_offset + (last_seq - first_seq), -1};
-}
 
 Bytes idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int n) {
   return make_batch(n, "v", {.producer_id = pid, .producer_epoch = epoch, .base_sequence = seq});
@@ -32,6 +26,15 @@ proto::InitProducerIdResponse init_producer_id(WireClient<PosixRuntime>& c, int1
   return c.receive<proto::InitProducerIdResponse>(version);
 }
 
+// Creates topic "t" with one partition; returns a new producer id.
+int64_t create_topic_and_producer(WireClient<PosixRuntime>& c) {
+  c.send(create_topic_request("t", 1), 4);
+  REQUIRE(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
+  int64_t pid = init_producer_id(c, 1).producer_id;
+  REQUIRE(pid >= 0);
+  return pid;
+}
+
 using Partition = proto::ProduceResponse::PartitionResponse;
 
 const Partition& produce(WireClient<PosixRuntime>& c, const Bytes& records,
@@ -42,56 +45,6 @@ const Partition& produce(WireClient<PosixRuntime>& c, const Bytes& records,
 }
 
 }  // namespace
-
-TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and fencing") {
-  ProducerStateTable t;
-  CHECK(t.check(7, 0, 0, 4).append());
-  t.record(7, 0, batch_at(0, 4, 100));
-  CHECK(t.check(7, 0, 5, 9).append());
-  t.record(7, 0, batch_at(5, 9, 105));
-
-  SequenceCheck dup = t.check(7, 0, 0, 4);
-  REQUIRE(dup.duplicate != nullptr);
-  CHECK(dup.duplicate->first_offset == 100);
-  CHECK(dup.error == ErrorCode::kNone);
-  CHECK_FALSE(dup.append());
-
-  CHECK(t.check(7, 0, 11, 12).error == ErrorCode::kOutOfOrderSequenceNumber);  // 10 missing
-  CHECK(t.check(7, 0, 3, 6).error == ErrorCode::kOutOfOrderSequenceNumber);    // overlaps
-  CHECK(t.check(7, 1, 3, 6).error == ErrorCode::kOutOfOrderSequenceNumber);    // new epoch, not 0
-  CHECK(t.check(7, 1, 0, 0).append());                                         // new epoch at 0
-  t.record(7, 1, batch_at(0, 0, 110));
-  CHECK(t.check(7, 0, 10, 10).error == ErrorCode::kInvalidProducerEpoch);      // fenced
-  CHECK(t.find(7)->epoch == 1);
-  CHECK(t.find(7)->batches.size() == 1);
-
-  // A producer this partition knows nothing of may start anywhere (its batches were deleted).
-  CHECK(t.check(8, 3, 12345, 12350).append());
-  CHECK(t.producers() == 1);
-}
-
-TEST_CASE("sequence table: keeps five batches; older retries are DUPLICATE_SEQUENCE_NUMBER") {
-  ProducerStateTable t;
-  for (int32_t i = 0; i < 8; ++i) t.record(1, 0, batch_at(i * 10, i * 10 + 9, i * 10));
-  REQUIRE(t.find(1)->batches.size() == ProducerStateTable::kBatchesRetained);
-  CHECK(t.check(1, 0, 30, 39).duplicate != nullptr);  // oldest retained
-  SequenceCheck old = t.check(1, 0, 20, 29);
-  CHECK(old.duplicate == nullptr);
-  CHECK(old.error == ErrorCode::kDuplicateSequenceNumber);
-  CHECK(t.check(1, 0, 80, 89).append());
-}
-
-TEST_CASE("sequence table: sequences wrap from INT32_MAX to 0") {
-  CHECK(next_sequence(INT32_MAX) == 0);
-  CHECK(last_sequence(INT32_MAX - 1, 4) == 1);
-  CHECK(last_sequence(0, 1) == 0);
-  ProducerStateTable t;
-  t.record(1, 0, batch_at(INT32_MAX - 3, INT32_MAX, 0));
-  CHECK(t.check(1, 0, 0, 9).append());
-  t.record(1, 0, {0, 9, 4, 13, -1});
-  CHECK(t.check(1, 0, INT32_MAX - 3, INT32_MAX).duplicate != nullptr);
-  CHECK(t.check(1, 0, 11, 12).error == ErrorCode::kOutOfOrderSequenceNumber);
-}
 
 TEST_CASE("InitProducerId hands out distinct ids, also after a restart, and refuses "
           "transactional ids") {
@@ -124,10 +77,7 @@ TEST_CASE("an idempotent retry is acknowledged with its first offset and written
   int64_t pid = -1;
   {
     WireClient c(*f.rt, f.endpoint());
-    c.send(create_topic_request("t", 1), 4);
-    REQUIRE(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
-    pid = init_producer_id(c, 1).producer_id;
-    REQUIRE(pid >= 0);
+    pid = create_topic_and_producer(c);
     proto::ProduceResponse keep;
     CHECK(produce(c, make_batch(3), keep).base_offset == 0);  // a plain producer, too
     CHECK(produce(c, idempotent_batch(pid, 0, 0, 5), keep).base_offset == 3);
@@ -160,8 +110,7 @@ TEST_CASE("an idempotent retry is acknowledged with its first offset and written
 TEST_CASE("an idempotent produce with two batches or no sequence is INVALID_RECORD") {
   BrokerFixture f;
   WireClient c(*f.rt, f.endpoint());
-  c.send(create_topic_request("t", 1), 4);
-  REQUIRE(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
+  create_topic_and_producer(c);
   Bytes two = idempotent_batch(5, 0, 0, 2);
   Bytes second = idempotent_batch(5, 0, 2, 2);
   two.insert(two.end(), second.begin(), second.end());
@@ -170,4 +119,45 @@ TEST_CASE("an idempotent produce with two batches or no sequence is INVALID_RECO
   CHECK(produce(c, idempotent_batch(5, 0, -1, 2), keep).error_code ==
         int16_t(ErrorCode::kInvalidRecord));
   CHECK(f.broker->topics().find("t", 0)->log->log_end_offset() == Offset(0));
+}
+
+TEST_CASE("after a crash the sequence state is rebuilt from the log; after a clean stop it "
+          "comes from the snapshot") {
+  BrokerFixture f;
+  int64_t pid = -1;
+  {
+    WireClient c(*f.rt, f.endpoint());
+    pid = create_topic_and_producer(c);
+    proto::ProduceResponse keep;
+    for (int32_t seq = 0; seq < 40; seq += 4) {
+      REQUIRE(produce(c, idempotent_batch(pid, 0, seq, 4), keep).error_code == 0);
+    }
+  }
+  // A crash: no shutdown, so no snapshot (the posix page cache keeps the written batches).
+  // The dead broker's listener is not released in this process: come back on a new port.
+  f.broker.reset();
+  f.config.listeners.front().port = 0;
+  REQUIRE_FALSE(std::filesystem::exists(f.dir + "/t-0/producer-state.snapshot"));
+  f.start();
+  {
+    WireClient c(*f.rt, f.endpoint());
+    proto::ProduceResponse keep;
+    CHECK(produce(c, idempotent_batch(pid, 0, 36, 4), keep).base_offset == 36);  // duplicate
+    CHECK(produce(c, idempotent_batch(pid, 0, 20, 4), keep).base_offset == 20);  // oldest kept
+    CHECK(produce(c, idempotent_batch(pid, 0, 16, 4), keep).error_code ==
+          int16_t(ErrorCode::kDuplicateSequenceNumber));
+    CHECK(produce(c, idempotent_batch(pid, 0, 44, 4), keep).error_code ==
+          int16_t(ErrorCode::kOutOfOrderSequenceNumber));
+    CHECK(produce(c, idempotent_batch(pid, 0, 40, 4), keep).base_offset == 40);
+  }
+  REQUIRE(f.broker->shutdown());
+  CHECK(std::filesystem::exists(f.dir + "/t-0/producer-state.snapshot"));
+  f.broker.reset();
+  f.start();
+  CHECK_FALSE(std::filesystem::exists(f.dir + "/t-0/producer-state.snapshot"));  // used once
+  WireClient c(*f.rt, f.endpoint());
+  proto::ProduceResponse keep;
+  CHECK(produce(c, idempotent_batch(pid, 0, 40, 4), keep).base_offset == 40);
+  CHECK(produce(c, idempotent_batch(pid, 0, 44, 4), keep).base_offset == 44);
+  CHECK(f.broker->topics().find("t", 0)->log->log_end_offset() == Offset(48));
 }

@@ -14,19 +14,29 @@
 // - a producer this partition has no state for (new, or its batches all deleted) may start
 //   at any sequence.
 //
-// The table is rebuilt from the log's batch headers when the partition opens, so it survives
-// restarts exactly as far as the log does: a crash that loses batches also loses their
-// sequence numbers, and the producer's next batch then shows the gap.
+// The table survives restarts exactly as far as the log does. A clean shutdown writes it to
+// `producer-state.snapshot` in the partition directory, stamped with the log end offset; the
+// next open uses the snapshot only if the recovered log ends at that offset, and otherwise
+// (a crash) rebuilds the table from the log's batch headers. Either way, a crash that loses
+// batches also loses their sequence numbers, and the producer's next batch shows the gap.
+//
+// Snapshot layout (version 0), big-endian: int16 version, int64 log end offset, int32
+// producer count N, then N × { int64 producer id, int16 epoch, int32 batch count M, then
+// M × { int32 first seq, int32 last seq, int64 first offset, int64 last offset, int64
+// timestamp } }, then uint32 CRC-32C of everything before it.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "engine/base/ids.h"
 #include "engine/protocol/errors.h"
+#include "engine/runtime/runtime.h"
 
-namespace strata::broker {
+namespace strata {
 
 // One appended batch of an idempotent producer.
 struct ProducerBatch {
@@ -62,14 +72,30 @@ class ProducerStateTable {
 
   const ProducerEntry* find(int64_t pid) const;
   size_t producers() const { return producers_.size(); }
+  const std::map<int64_t, ProducerEntry>& entries() const { return producers_; }
 
  private:
   std::map<int64_t, ProducerEntry> producers_;
 };
+
+inline constexpr std::string_view kProducerSnapshotName = "producer-state.snapshot";
+
+// Writes `table` as of `log_end` to `dir`'s snapshot (temporary file, rename; no sync).
+Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset log_end,
+                               const ProducerStateTable& table);
+
+struct ProducerSnapshotRead {
+  std::optional<ProducerStateTable> table;  // set if the snapshot exists and is usable
+  std::string unusable;                     // why an existing snapshot was not used
+};
+// Reads `dir`'s snapshot and removes the file: a table is returned only for a snapshot that
+// is intact and was taken at `log_end`. A missing file is not an error.
+Result<ProducerSnapshotRead> take_producer_snapshot(FileSystem& fs, const std::string& dir,
+                                                    Offset log_end);
 
 // The sequence after `seq`: Kafka's sequences wrap from INT32_MAX to 0.
 int32_t next_sequence(int32_t seq);
 // The last sequence of a batch of `count` records starting at `first` (wrapping).
 int32_t last_sequence(int32_t first, int32_t count);
 
-}  // namespace strata::broker
+}  // namespace strata

@@ -1,0 +1,184 @@
+#include "engine/storage/producer_state.h"
+
+#include <climits>
+
+#include "engine/base/bytes.h"
+#include "engine/base/crc32c.h"
+
+namespace strata {
+namespace {
+
+using proto::ErrorCode;
+
+// Sequences live in [0, INT32_MAX] and wrap: `a` comes before `b` when b is less than half
+// the sequence space ahead of it.
+bool before(int32_t a, int32_t b) {
+  int64_t ahead = (int64_t(b) - int64_t(a)) & int64_t(INT32_MAX);
+  return ahead != 0 && ahead < (int64_t(1) << 30);
+}
+
+constexpr int16_t kSnapshotVersion = 0;
+constexpr size_t kSnapshotBatchBytes = 4 + 4 + 8 + 8 + 8;
+constexpr size_t kSnapshotProducerBytes = 8 + 2 + 4;
+
+std::string snapshot_path(const std::string& dir) {
+  return dir + "/" + std::string(kProducerSnapshotName);
+}
+
+Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset log_end) {
+  if (data.size() < 2 + 8 + 4 + 4) return Status::corruption("shorter than its header");
+  size_t body = data.size() - 4;
+  if (crc32c::value(data.first(body)) != load_be32(data.data() + body)) {
+    return Status::corruption("CRC-32C mismatch");
+  }
+  ByteReader r(data.first(body));
+  int16_t version = r.i16();
+  if (version != kSnapshotVersion) {
+    return Status::corruption("version " + std::to_string(version));
+  }
+  int64_t at = r.i64();
+  if (at != log_end.value()) {
+    return Status::corruption("taken at offset " + std::to_string(at) +
+                              ", the log ends at " + std::to_string(log_end.value()));
+  }
+  int32_t producers = r.i32();
+  if (producers < 0 || size_t(producers) > r.remaining() / kSnapshotProducerBytes) {
+    return Status::corruption("bad producer count " + std::to_string(producers));
+  }
+  ProducerStateTable table;
+  for (int32_t i = 0; i < producers; ++i) {
+    int64_t pid = r.i64();
+    int16_t epoch = r.i16();
+    int32_t batches = r.i32();
+    if (batches < 0 || size_t(batches) > ProducerStateTable::kBatchesRetained ||
+        size_t(batches) * kSnapshotBatchBytes > r.remaining()) {
+      return Status::corruption("bad batch count " + std::to_string(batches));
+    }
+    for (int32_t j = 0; j < batches; ++j) {
+      ProducerBatch b;
+      b.first_seq = r.i32();
+      b.last_seq = r.i32();
+      b.first_offset = r.i64();
+      b.last_offset = r.i64();
+      b.timestamp_ms = r.i64();
+      table.record(pid, epoch, b);
+    }
+  }
+  if (!r.ok() || r.remaining() != 0) return Status::corruption("bad length");
+  return table;
+}
+
+}  // namespace
+
+Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset log_end,
+                               const ProducerStateTable& table) {
+  Bytes data;
+  ByteWriter w(data);
+  w.i16(kSnapshotVersion);
+  w.i64(log_end.value());
+  w.i32(int32_t(table.producers()));
+  for (const auto& [pid, e] : table.entries()) {
+    w.i64(pid);
+    w.i16(e.epoch);
+    w.i32(int32_t(e.batches.size()));
+    for (const ProducerBatch& b : e.batches) {
+      w.i32(b.first_seq);
+      w.i32(b.last_seq);
+      w.i64(b.first_offset);
+      w.i64(b.last_offset);
+      w.i64(b.timestamp_ms);
+    }
+  }
+  w.u32(crc32c::value(data));
+  // Not synced: a snapshot lost or torn by a crash fails its CRC or offset check on the next
+  // start, which then scans the log, so the shutdown does not pay a sync per partition.
+  std::string path = snapshot_path(dir);
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                            fs.open(path + ".tmp", OpenMode::kCreateTruncate));
+    STRATA_RETURN_IF_ERROR(file->append(data));
+  }
+  return fs.rename(path + ".tmp", path);
+}
+
+Result<ProducerSnapshotRead> take_producer_snapshot(FileSystem& fs, const std::string& dir,
+                                                    Offset log_end) {
+  ProducerSnapshotRead out;
+  std::string path = snapshot_path(dir);
+  if (!fs.exists(path)) return out;
+  STRATA_ASSIGN_OR_RETURN(std::string text, read_file_text(fs, path));
+  auto table = decode_snapshot(as_bytes(text), log_end);
+  if (table) {
+    out.table = std::move(*table);
+  } else {
+    out.unusable = path + ": " + table.status().message();
+  }
+  // Used once: the log moves on from here, and a later crash must not find it again.
+  STRATA_RETURN_IF_ERROR(fs.remove(path));
+  return out;
+}
+
+int32_t next_sequence(int32_t seq) { return seq == INT32_MAX ? 0 : seq + 1; }
+
+int32_t last_sequence(int32_t first, int32_t count) {
+  int64_t last = int64_t(first) + count - 1;
+  return int32_t(last > INT32_MAX ? last - int64_t(INT32_MAX) - 1 : last);
+}
+
+SequenceCheck ProducerStateTable::check(int64_t pid, int16_t epoch, int32_t first_seq,
+                                        int32_t last_seq) const {
+  SequenceCheck c;
+  auto it = producers_.find(pid);
+  if (it == producers_.end()) return c;  // unknown here: any sequence starts it
+  const ProducerEntry& e = it->second;
+  auto describe = [&] {
+    return "producer " + std::to_string(pid) + " epoch " + std::to_string(epoch) +
+           " sequences " + std::to_string(first_seq) + ".." + std::to_string(last_seq);
+  };
+  if (epoch < e.epoch) {
+    c.error = ErrorCode::kInvalidProducerEpoch;
+    c.why = describe() + ": the producer's current epoch is " + std::to_string(e.epoch);
+    return c;
+  }
+  if (epoch > e.epoch || e.batches.empty()) {
+    if (epoch > e.epoch && first_seq != 0) {
+      c.error = ErrorCode::kOutOfOrderSequenceNumber;
+      c.why = describe() + ": a new epoch must start at sequence 0";
+    }
+    return c;
+  }
+  for (const ProducerBatch& b : e.batches) {
+    if (b.first_seq == first_seq && b.last_seq == last_seq) {
+      c.duplicate = &b;
+      return c;
+    }
+  }
+  int32_t expected = next_sequence(e.batches.back().last_seq);
+  if (first_seq == expected) return c;
+  if (before(last_seq, e.batches.front().first_seq)) {
+    c.error = ErrorCode::kDuplicateSequenceNumber;
+    c.why = describe() + ": older than the last " + std::to_string(kBatchesRetained) +
+            " batches, already written";
+  } else {
+    c.error = ErrorCode::kOutOfOrderSequenceNumber;
+    c.why = describe() + ": expected sequence " + std::to_string(expected);
+  }
+  return c;
+}
+
+void ProducerStateTable::record(int64_t pid, int16_t epoch, const ProducerBatch& batch) {
+  ProducerEntry& e = producers_[pid];
+  if (epoch != e.epoch) {
+    e.epoch = epoch;
+    e.batches.clear();
+  }
+  e.batches.push_back(batch);
+  while (e.batches.size() > kBatchesRetained) e.batches.pop_front();
+}
+
+const ProducerEntry* ProducerStateTable::find(int64_t pid) const {
+  auto it = producers_.find(pid);
+  return it == producers_.end() ? nullptr : &it->second;
+}
+
+}  // namespace strata

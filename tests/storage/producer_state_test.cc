@@ -1,0 +1,155 @@
+// The per-partition sequence table of idempotent producers (engine/storage/producer_state.h)
+// and its clean-shutdown snapshot.
+#include "engine/storage/producer_state.h"
+
+#include <catch2/catch.hpp>
+
+#include <climits>
+
+#include "engine/runtime/mem_fs.h"
+
+using namespace strata;
+using proto::ErrorCode;
+
+namespace {
+
+ProducerBatch batch_at(int32_t first_seq, int32_t last_seq, int64_t first_offset) {
+  return {first_seq, last_seq, first_offset, first_offset + (last_seq - first_seq), -1};
+}
+
+bool same(const ProducerStateTable& a, const ProducerStateTable& b) {
+  if (a.producers() != b.producers()) return false;
+  for (const auto& [pid, e] : a.entries()) {
+    const ProducerEntry* o = b.find(pid);
+    if (o == nullptr || o->epoch != e.epoch || o->batches.size() != e.batches.size()) return false;
+    for (size_t i = 0; i < e.batches.size(); ++i) {
+      const ProducerBatch &x = e.batches[i], &y = o->batches[i];
+      if (x.first_seq != y.first_seq || x.last_seq != y.last_seq ||
+          x.first_offset != y.first_offset || x.last_offset != y.last_offset ||
+          x.timestamp_ms != y.timestamp_ms) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+ProducerStateTable sample_table() {
+  ProducerStateTable t;
+  for (int32_t i = 0; i < 7; ++i) t.record(3, 0, batch_at(i * 4, i * 4 + 3, 100 + i * 4));
+  t.record(9, 2, {INT32_MAX, 1, 500, 502, 1'700'000'000'000});
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and fencing") {
+  ProducerStateTable t;
+  CHECK(t.check(7, 0, 0, 4).append());
+  t.record(7, 0, batch_at(0, 4, 100));
+  CHECK(t.check(7, 0, 5, 9).append());
+  t.record(7, 0, batch_at(5, 9, 105));
+
+  SequenceCheck dup = t.check(7, 0, 0, 4);
+  REQUIRE(dup.duplicate != nullptr);
+  CHECK(dup.duplicate->first_offset == 100);
+  CHECK(dup.error == ErrorCode::kNone);
+  CHECK_FALSE(dup.append());
+
+  CHECK(t.check(7, 0, 11, 12).error == ErrorCode::kOutOfOrderSequenceNumber);  // 10 missing
+  CHECK(t.check(7, 0, 3, 6).error == ErrorCode::kOutOfOrderSequenceNumber);    // overlaps
+  CHECK(t.check(7, 1, 3, 6).error == ErrorCode::kOutOfOrderSequenceNumber);    // new epoch, not 0
+  CHECK(t.check(7, 1, 0, 0).append());                                         // new epoch at 0
+  t.record(7, 1, batch_at(0, 0, 110));
+  CHECK(t.check(7, 0, 10, 10).error == ErrorCode::kInvalidProducerEpoch);      // fenced
+  CHECK(t.find(7)->epoch == 1);
+  CHECK(t.find(7)->batches.size() == 1);
+
+  // A producer this partition knows nothing of may start anywhere (its batches were deleted).
+  CHECK(t.check(8, 3, 12345, 12350).append());
+  CHECK(t.producers() == 1);
+}
+
+TEST_CASE("sequence table: keeps five batches; older retries are DUPLICATE_SEQUENCE_NUMBER") {
+  ProducerStateTable t;
+  for (int32_t i = 0; i < 8; ++i) t.record(1, 0, batch_at(i * 10, i * 10 + 9, i * 10));
+  REQUIRE(t.find(1)->batches.size() == ProducerStateTable::kBatchesRetained);
+  CHECK(t.check(1, 0, 30, 39).duplicate != nullptr);  // oldest retained
+  SequenceCheck old = t.check(1, 0, 20, 29);
+  CHECK(old.duplicate == nullptr);
+  CHECK(old.error == ErrorCode::kDuplicateSequenceNumber);
+  CHECK(t.check(1, 0, 80, 89).append());
+}
+
+TEST_CASE("sequence table: sequences wrap from INT32_MAX to 0") {
+  CHECK(next_sequence(INT32_MAX) == 0);
+  CHECK(last_sequence(INT32_MAX - 1, 4) == 1);
+  CHECK(last_sequence(0, 1) == 0);
+  ProducerStateTable t;
+  t.record(1, 0, batch_at(INT32_MAX - 3, INT32_MAX, 0));
+  CHECK(t.check(1, 0, 0, 9).append());
+  t.record(1, 0, {0, 9, 4, 13, -1});
+  CHECK(t.check(1, 0, INT32_MAX - 3, INT32_MAX).duplicate != nullptr);
+  CHECK(t.check(1, 0, 11, 12).error == ErrorCode::kOutOfOrderSequenceNumber);
+}
+
+TEST_CASE("producer snapshot: read back at the same log end, then gone") {
+  MemFileSystem fs;
+  REQUIRE(fs.create_dirs("/p").is_ok());
+  ProducerStateTable t = sample_table();
+  REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), t).is_ok());
+  auto read = take_producer_snapshot(fs, "/p", Offset(503));
+  REQUIRE(read.is_ok());
+  REQUIRE(read->table.has_value());
+  CHECK(read->unusable.empty());
+  CHECK(same(*read->table, t));
+  CHECK(read->table->find(3)->batches.size() == ProducerStateTable::kBatchesRetained);
+  CHECK_FALSE(fs.exists("/p/producer-state.snapshot"));
+  auto again = take_producer_snapshot(fs, "/p", Offset(503));  // missing: nothing, no error
+  REQUIRE(again.is_ok());
+  CHECK_FALSE(again->table.has_value());
+  CHECK(again->unusable.empty());
+}
+
+TEST_CASE("producer snapshot: another log end or a flipped byte makes it unusable") {
+  MemFileSystem fs;
+  REQUIRE(fs.create_dirs("/p").is_ok());
+  REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), sample_table()).is_ok());
+  auto moved = take_producer_snapshot(fs, "/p", Offset(480));  // the crash lost a tail
+  REQUIRE(moved.is_ok());
+  CHECK_FALSE(moved->table.has_value());
+  CHECK(moved->unusable.find("taken at offset 503, the log ends at 480") != std::string::npos);
+  CHECK_FALSE(fs.exists("/p/producer-state.snapshot"));
+
+  REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), sample_table()).is_ok());
+  auto text = read_file_text(fs, "/p/producer-state.snapshot");
+  REQUIRE(text.is_ok());
+  for (size_t at : {size_t(0), size_t(11), text->size() / 2, text->size() - 1}) {
+    std::string bad = *text;
+    bad[at] = char(bad[at] ^ 0x20);
+    auto f = fs.open("/p/producer-state.snapshot", OpenMode::kCreateTruncate);
+    REQUIRE(f.is_ok());
+    REQUIRE((*f)->append(as_bytes(bad)).is_ok());
+    auto r = take_producer_snapshot(fs, "/p", Offset(503));
+    REQUIRE(r.is_ok());
+    CHECK_FALSE(r->table.has_value());
+    CHECK(r->unusable.find("CRC-32C mismatch") != std::string::npos);
+  }
+  auto f = fs.open("/p/producer-state.snapshot", OpenMode::kCreateTruncate);  // truncated
+  REQUIRE(f.is_ok());
+  REQUIRE((*f)->append(as_bytes(text->substr(0, 9))).is_ok());
+  auto r = take_producer_snapshot(fs, "/p", Offset(503));
+  REQUIRE(r.is_ok());
+  CHECK(r->unusable.find("shorter than its header") != std::string::npos);
+}
+
+TEST_CASE("producer snapshot: not synced, so a machine crash may take it, never corrupt it") {
+  MemFileSystem fs;
+  REQUIRE(fs.create_dirs("/p").is_ok());
+  REQUIRE(fs.sync_dir("/").is_ok());
+  REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), sample_table()).is_ok());
+  fs.crash();
+  auto r = take_producer_snapshot(fs, "/p", Offset(503));
+  REQUIRE(r.is_ok());
+  CHECK_FALSE(r->table.has_value());  // the rename was never made durable
+}

@@ -41,6 +41,9 @@ class ScenarioRun {
   void apply(const Fault& f);
   void revert(const Fault& f);
   void crash_broker(bool machine, bool tear);
+  // Adds the counters of an incarnation about to end to the run's totals.
+  void bank_broker_stats();
+  void bank_producer_stats(const ProducerWorkload& p);
   void restart_broker();
   void start_client(const std::string& id);
   void crash_client(const std::string& id);
@@ -89,6 +92,9 @@ class ScenarioRun {
   // A group member's polls move its group's position (lag is per group, as Kafka's).
   std::map<std::string, std::string> position_owner_;  // client → group or itself
   uint64_t members_expired_ = 0;  // over every broker incarnation
+  uint64_t duplicate_batches_ = 0;
+  uint64_t producer_retries_ = 0;  // over every producer incarnation
+  uint64_t producer_id_resets_ = 0;
   std::vector<Endpoint> bootstrap_{{kBrokerName, kBrokerPort}};
   std::vector<std::string> topic_names_;
   std::vector<TraceLine> trace_;
@@ -247,6 +253,7 @@ void ScenarioRun::crash_client(const std::string& id) {
   for (size_t i = 0; i < s_.producers.size(); ++i) {
     if (s_.producers[i].id != id || !producers_[i]) continue;
     next_seq_[id] = producers_[i]->sent();
+    bank_producer_stats(*producers_[i]);
     producers_[i].reset();
   }
   for (size_t i = 0; i < s_.consumers.size(); ++i) {
@@ -268,6 +275,17 @@ void ScenarioRun::restart_client(const std::string& id) {
   trace("restart_client " + id);
 }
 
+void ScenarioRun::bank_broker_stats() {
+  if (!broker_) return;
+  members_expired_ += broker_->groups().stats().members_expired;
+  duplicate_batches_ += broker_->stats().duplicate_batches;
+}
+
+void ScenarioRun::bank_producer_stats(const ProducerWorkload& p) {
+  producer_retries_ += p.client_stats().retries;
+  producer_id_resets_ += p.client_stats().producer_id_resets;
+}
+
 void ScenarioRun::crash_broker(bool machine, bool tear) {
   SimNode& n = node(kBrokerName);
   if (!n.up()) {
@@ -276,7 +294,7 @@ void ScenarioRun::crash_broker(bool machine, bool tear) {
   }
   trace(std::string("crash_broker broker-0 mode=") + (machine ? "machine" : "process") +
         (tear ? " tear" : ""));
-  if (broker_) members_expired_ += broker_->groups().stats().members_expired;
+  bank_broker_stats();
   n.crash(tear, machine);
   broker_.reset();
 }
@@ -672,6 +690,9 @@ void ScenarioRun::measure(RunOutcome& out) {
   m["max_unowned_ms"] = max_unowned;
   m["max_unowned_partitions"] = max_unowned_partitions;
   m["members_expired"] = double(members_expired_);
+  m["producer_retries"] = double(producer_retries_);
+  m["producer_id_resets"] = double(producer_id_resets_);
+  m["duplicate_batches"] = double(duplicate_batches_);
 }
 
 bool compare(double got, const std::string& op, double want) {
@@ -733,7 +754,10 @@ Result<RunOutcome> ScenarioRun::run() {
   RunOutcome out;
   Status read = final_reads();
   if (!read) trace("final read failed: " + read.message());
-  if (broker_) members_expired_ += broker_->groups().stats().members_expired;
+  bank_broker_stats();
+  for (const auto& p : producers_) {
+    if (p) bank_producer_stats(*p);
+  }
   CheckOptions check;
   check.ownership_until_ns = s_.duration.count();
   out.check = std::make_unique<CheckResult>(check_history(*history_, check));

@@ -48,7 +48,8 @@ const std::vector<std::string>& expectation_names() {
       "max_consumer_lag", "final_consumer_lag", "hot_partition_share", "final_records",
       "invariant_violations", "double_owner", "commit_backwards", "commit_undelivered",
       "redelivered", "commits", "commit_failures", "generations", "unowned_ms",
-      "max_unowned_ms", "max_unowned_partitions", "members_expired"};
+      "max_unowned_ms", "max_unowned_partitions", "members_expired", "producer_retries",
+      "producer_id_resets", "duplicate_batches"};
   return kNames;
 }
 

@@ -73,6 +73,7 @@ class ProducerWorkload {
   bool drained() const;
   const ProducerSpec& spec() const { return spec_; }
   int64_t sent() const { return seq_; }
+  const client::ProducerStats& client_stats() const { return producer_->stats(); }
 
  private:
   struct Key {

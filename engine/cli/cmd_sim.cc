@@ -92,6 +92,9 @@ void print_summary(const sim::Scenario& s, const sim::RunOutcome& o, double wall
   std::printf("latency     ack p50 %.2f ms, p99 %.2f ms, max %.2f ms; consumer lag max %lld\n",
               m.at("ack_latency_p50"), m.at("ack_latency_p99"), m.at("ack_latency_max"),
               get("max_consumer_lag"));
+  std::printf("producers   %lld retries, %lld producer id resets; the broker acknowledged %lld "
+              "duplicate batches without writing them\n",
+              get("producer_retries"), get("producer_id_resets"), get("duplicate_batches"));
   for (const auto& [group, g] : o.check->groups) {
     std::printf("group       %s: %lld generations (last %d), %lld members expired; commits %lld, "
                 "failed %lld; redelivered %lld; unowned %lld ms in all, longest %lld ms, "

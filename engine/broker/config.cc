@@ -124,6 +124,8 @@ const std::map<std::string_view, Setter>& broker_setters() {
       {"log.flush.scheduler.interval.ms",
        long_setter(&BrokerConfig::log_flush_scheduler_interval_ms, 1)},
       {"queued.max.requests", int_setter(&BrokerConfig::queued_max_requests, 1, 100000)},
+      {"producer.id.expiration.ms",
+       long_setter(&BrokerConfig::producer_id_expiration_ms, 1)},
       {"group.min.session.timeout.ms",
        group_setter(&group::GroupConfig::min_session_timeout_ms, 1, kIntMax)},
       {"group.max.session.timeout.ms",

@@ -37,6 +37,7 @@ struct BrokerConfig {
   int64_t log_retention_check_interval_ms = 300000;
   int64_t log_flush_scheduler_interval_ms = kLongMax;
   int32_t queued_max_requests = 500;
+  int64_t producer_id_expiration_ms = 86400000;  // idle idempotent producers are forgotten
   std::string cluster_id;  // empty: generated on first start and kept in meta.properties
   TopicConfig topic_defaults;  // log.* keys
   group::GroupConfig group;    // group.* and offsets.* keys

@@ -99,7 +99,12 @@ bool produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
                           last_sequence(idempotent->base_sequence, idempotent->records_count),
                           appended->first_offset.value(), appended->last_offset.value(),
                           appended->log_append_time_ms};
-    p.producers.record(idempotent->producer_id, idempotent->producer_epoch, written);
+    // The batch's max timestamp as stored: LogAppendTime replaced it with the append time.
+    int64_t max_timestamp =
+        appended->log_append_time_ms != -1 ? appended->log_append_time_ms
+                                           : idempotent->max_timestamp;
+    p.producers.record(idempotent->producer_id, idempotent->producer_epoch, written,
+                       max_timestamp);
   }
   out.base_offset = appended->first_offset.value();
   out.log_append_time_ms = appended->log_append_time_ms;

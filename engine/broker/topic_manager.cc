@@ -79,7 +79,7 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
       ProducerBatch batch{h.base_sequence, last_sequence(h.base_sequence, h.last_offset_delta + 1),
                           h.base_offset, h.last().value(),
                           h.log_append_time() ? h.max_timestamp : -1};
-      p->producers.record(h.producer_id, h.producer_epoch, batch);
+      p->producers.record(h.producer_id, h.producer_epoch, batch, h.max_timestamp);
     }
     return ok_status();
   }));
@@ -284,6 +284,10 @@ void TopicManager::maintain(int64_t now_ms) {
     for (auto& p : t.partitions) {
       if (Status s = p->log->maintain(now_ms); !s) {
         rt_.error("log", p->key() + ": " + s.to_string());
+      }
+      if (size_t n = p->producers.expire(now_ms, config_.producer_id_expiration_ms)) {
+        rt_.info("topics", p->key() + ": forgot " + std::to_string(n) +
+                               " idempotent producer(s) idle for producer.id.expiration.ms");
       }
     }
   }

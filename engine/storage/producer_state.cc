@@ -19,7 +19,7 @@ bool before(int32_t a, int32_t b) {
 
 constexpr int16_t kSnapshotVersion = 0;
 constexpr size_t kSnapshotBatchBytes = 4 + 4 + 8 + 8 + 8;
-constexpr size_t kSnapshotProducerBytes = 8 + 2 + 4;
+constexpr size_t kSnapshotProducerBytes = 8 + 2 + 8 + 4;
 
 std::string snapshot_path(const std::string& dir) {
   return dir + "/" + std::string(kProducerSnapshotName);
@@ -49,6 +49,7 @@ Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset log_end) {
   for (int32_t i = 0; i < producers; ++i) {
     int64_t pid = r.i64();
     int16_t epoch = r.i16();
+    int64_t last_timestamp = r.i64();
     int32_t batches = r.i32();
     if (batches < 0 || size_t(batches) > ProducerStateTable::kBatchesRetained ||
         size_t(batches) * kSnapshotBatchBytes > r.remaining()) {
@@ -61,7 +62,7 @@ Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset log_end) {
       b.first_offset = r.i64();
       b.last_offset = r.i64();
       b.timestamp_ms = r.i64();
-      table.record(pid, epoch, b);
+      table.record(pid, epoch, b, last_timestamp);
     }
   }
   if (!r.ok() || r.remaining() != 0) return Status::corruption("bad length");
@@ -80,6 +81,7 @@ Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset lo
   for (const auto& [pid, e] : table.entries()) {
     w.i64(pid);
     w.i16(e.epoch);
+    w.i64(e.last_timestamp_ms);
     w.i32(int32_t(e.batches.size()));
     for (const ProducerBatch& b : e.batches) {
       w.i32(b.first_seq);
@@ -166,14 +168,22 @@ SequenceCheck ProducerStateTable::check(int64_t pid, int16_t epoch, int32_t firs
   return c;
 }
 
-void ProducerStateTable::record(int64_t pid, int16_t epoch, const ProducerBatch& batch) {
+void ProducerStateTable::record(int64_t pid, int16_t epoch, const ProducerBatch& batch,
+                                int64_t max_timestamp_ms) {
   ProducerEntry& e = producers_[pid];
+  e.last_timestamp_ms = max_timestamp_ms;
   if (epoch != e.epoch) {
     e.epoch = epoch;
     e.batches.clear();
   }
   e.batches.push_back(batch);
   while (e.batches.size() > kBatchesRetained) e.batches.pop_front();
+}
+
+size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
+  return std::erase_if(producers_, [&](const auto& kv) {
+    return now_ms - kv.second.last_timestamp_ms >= expiration_ms;
+  });
 }
 
 const ProducerEntry* ProducerStateTable::find(int64_t pid) const {

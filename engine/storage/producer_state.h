@@ -21,7 +21,8 @@
 // batches also loses their sequence numbers, and the producer's next batch shows the gap.
 //
 // Snapshot layout (version 0), big-endian: int16 version, int64 log end offset, int32
-// producer count N, then N × { int64 producer id, int16 epoch, int32 batch count M, then
+// producer count N, then N × { int64 producer id, int16 epoch, int64 last timestamp, int32
+// batch count M, then
 // M × { int32 first seq, int32 last seq, int64 first offset, int64 last offset, int64
 // timestamp } }, then uint32 CRC-32C of everything before it.
 #pragma once
@@ -50,6 +51,7 @@ struct ProducerBatch {
 struct ProducerEntry {
   int16_t epoch = 0;
   std::deque<ProducerBatch> batches;  // oldest first, at most kBatchesRetained
+  int64_t last_timestamp_ms = -1;     // max timestamp of its last batch (Kafka's expiry clock)
 };
 
 // What to do with an incoming batch.
@@ -67,8 +69,13 @@ class ProducerStateTable {
   // Checks a client batch of producer `pid` (>= 0) covering sequences [first_seq, last_seq].
   // The returned duplicate pointer stays valid until the next record().
   SequenceCheck check(int64_t pid, int16_t epoch, int32_t first_seq, int32_t last_seq) const;
-  // Remembers an appended batch (from a produce request or replayed from the log).
-  void record(int64_t pid, int16_t epoch, const ProducerBatch& batch);
+  // Remembers an appended batch (from a produce request or replayed from the log);
+  // `max_timestamp_ms` is the batch's, as its header states it.
+  void record(int64_t pid, int16_t epoch, const ProducerBatch& batch, int64_t max_timestamp_ms);
+  // Forgets producers whose last batch is at least `expiration_ms` older than `now_ms`
+  // (producer.id.expiration.ms): their next batch is then taken as a new producer's.
+  // Returns how many were forgotten.
+  size_t expire(int64_t now_ms, int64_t expiration_ms);
 
   const ProducerEntry* find(int64_t pid) const;
   size_t producers() const { return producers_.size(); }

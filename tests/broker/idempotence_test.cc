@@ -161,3 +161,21 @@ TEST_CASE("after a crash the sequence state is rebuilt from the log; after a cle
   CHECK(produce(c, idempotent_batch(pid, 0, 44, 4), keep).base_offset == 44);
   CHECK(f.broker->topics().find("t", 0)->log->log_end_offset() == Offset(48));
 }
+
+TEST_CASE("a producer idle for producer.id.expiration.ms is forgotten by its partitions") {
+  BrokerFixture f;
+  f.config.producer_id_expiration_ms = 60'000;
+  f.config.log_retention_check_interval_ms = 20;
+  f.restart();
+  WireClient c(*f.rt, f.endpoint());
+  int64_t pid = create_topic_and_producer(c);
+  proto::ProduceResponse keep;
+  // Batch timestamps are the expiry clock: these are from 2023, long idle by now.
+  REQUIRE(produce(c, idempotent_batch(pid, 0, 0, 4), keep).error_code == 0);
+  PartitionReplica* p = f.broker->topics().find("t", 0);
+  REQUIRE(p->producers.find(pid) != nullptr);
+  f.rt->run_until([&] { return p->producers.find(pid) == nullptr; }, std::chrono::seconds(5));
+  REQUIRE(p->producers.find(pid) == nullptr);
+  // Its next batch, whatever its sequence, is a new producer's first.
+  CHECK(produce(c, idempotent_batch(pid, 0, 9, 1), keep).base_offset == 4);
+}

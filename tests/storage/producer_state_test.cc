@@ -21,7 +21,10 @@ bool same(const ProducerStateTable& a, const ProducerStateTable& b) {
   if (a.producers() != b.producers()) return false;
   for (const auto& [pid, e] : a.entries()) {
     const ProducerEntry* o = b.find(pid);
-    if (o == nullptr || o->epoch != e.epoch || o->batches.size() != e.batches.size()) return false;
+    if (o == nullptr || o->epoch != e.epoch || o->batches.size() != e.batches.size() ||
+        o->last_timestamp_ms != e.last_timestamp_ms) {
+      return false;
+    }
     for (size_t i = 0; i < e.batches.size(); ++i) {
       const ProducerBatch &x = e.batches[i], &y = o->batches[i];
       if (x.first_seq != y.first_seq || x.last_seq != y.last_seq ||
@@ -36,8 +39,10 @@ bool same(const ProducerStateTable& a, const ProducerStateTable& b) {
 
 ProducerStateTable sample_table() {
   ProducerStateTable t;
-  for (int32_t i = 0; i < 7; ++i) t.record(3, 0, batch_at(i * 4, i * 4 + 3, 100 + i * 4));
-  t.record(9, 2, {INT32_MAX, 1, 500, 502, 1'700'000'000'000});
+  for (int32_t i = 0; i < 7; ++i) {
+    t.record(3, 0, batch_at(i * 4, i * 4 + 3, 100 + i * 4), 1000 + i);
+  }
+  t.record(9, 2, {INT32_MAX, 1, 500, 502, 1'700'000'000'000}, 1'700'000'000'123);
   return t;
 }
 
@@ -46,9 +51,9 @@ ProducerStateTable sample_table() {
 TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and fencing") {
   ProducerStateTable t;
   CHECK(t.check(7, 0, 0, 4).append());
-  t.record(7, 0, batch_at(0, 4, 100));
+  t.record(7, 0, batch_at(0, 4, 100), 1000);
   CHECK(t.check(7, 0, 5, 9).append());
-  t.record(7, 0, batch_at(5, 9, 105));
+  t.record(7, 0, batch_at(5, 9, 105), 1000);
 
   SequenceCheck dup = t.check(7, 0, 0, 4);
   REQUIRE(dup.duplicate != nullptr);
@@ -60,7 +65,7 @@ TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and 
   CHECK(t.check(7, 0, 3, 6).error == ErrorCode::kOutOfOrderSequenceNumber);    // overlaps
   CHECK(t.check(7, 1, 3, 6).error == ErrorCode::kOutOfOrderSequenceNumber);    // new epoch, not 0
   CHECK(t.check(7, 1, 0, 0).append());                                         // new epoch at 0
-  t.record(7, 1, batch_at(0, 0, 110));
+  t.record(7, 1, batch_at(0, 0, 110), 1000);
   CHECK(t.check(7, 0, 10, 10).error == ErrorCode::kInvalidProducerEpoch);      // fenced
   CHECK(t.find(7)->epoch == 1);
   CHECK(t.find(7)->batches.size() == 1);
@@ -72,7 +77,9 @@ TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and 
 
 TEST_CASE("sequence table: keeps five batches; older retries are DUPLICATE_SEQUENCE_NUMBER") {
   ProducerStateTable t;
-  for (int32_t i = 0; i < 8; ++i) t.record(1, 0, batch_at(i * 10, i * 10 + 9, i * 10));
+  for (int32_t i = 0; i < 8; ++i) {
+    t.record(1, 0, batch_at(i * 10, i * 10 + 9, i * 10), 1000);
+  }
   REQUIRE(t.find(1)->batches.size() == ProducerStateTable::kBatchesRetained);
   CHECK(t.check(1, 0, 30, 39).duplicate != nullptr);  // oldest retained
   SequenceCheck old = t.check(1, 0, 20, 29);
@@ -81,14 +88,29 @@ TEST_CASE("sequence table: keeps five batches; older retries are DUPLICATE_SEQUE
   CHECK(t.check(1, 0, 80, 89).append());
 }
 
+TEST_CASE("sequence table: producers idle for producer.id.expiration.ms are forgotten") {
+  ProducerStateTable t;
+  t.record(1, 0, batch_at(0, 9, 0), 1000);
+  t.record(2, 0, batch_at(0, 9, 10), 5000);
+  CHECK(t.expire(5999, 5000) == 0);  // producer 1 idle 4999 ms
+  CHECK(t.expire(6000, 5000) == 1);  // ... and now 5000 ms
+  CHECK(t.find(1) == nullptr);
+  CHECK(t.find(2) != nullptr);
+  CHECK(t.expire(9999, 5000) == 0);
+  CHECK(t.expire(10000, 5000) == 1);
+  CHECK(t.producers() == 0);
+  // Forgotten: its next batch is taken at any sequence, like a new producer's.
+  CHECK(t.check(2, 0, 40, 49).append());
+}
+
 TEST_CASE("sequence table: sequences wrap from INT32_MAX to 0") {
   CHECK(next_sequence(INT32_MAX) == 0);
   CHECK(last_sequence(INT32_MAX - 1, 4) == 1);
   CHECK(last_sequence(0, 1) == 0);
   ProducerStateTable t;
-  t.record(1, 0, batch_at(INT32_MAX - 3, INT32_MAX, 0));
+  t.record(1, 0, batch_at(INT32_MAX - 3, INT32_MAX, 0), 1000);
   CHECK(t.check(1, 0, 0, 9).append());
-  t.record(1, 0, {0, 9, 4, 13, -1});
+  t.record(1, 0, {0, 9, 4, 13, -1}, 1000);
   CHECK(t.check(1, 0, INT32_MAX - 3, INT32_MAX).duplicate != nullptr);
   CHECK(t.check(1, 0, 11, 12).error == ErrorCode::kOutOfOrderSequenceNumber);
 }

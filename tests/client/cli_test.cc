@@ -144,17 +144,22 @@ TEST_CASE("strata topics, produce and consume work end to end against strata bro
   CHECK(produced.rc == 0);
   Run one = sh(kStrata + " produce cli --key k4 --value d --header h=1" + b);
   CHECK(one.rc == 0);
+  Run idempotent = sh(kStrata + " produce cli --key k5 --value e --idempotence" + b);
+  CHECK(idempotent.rc == 0);
+  Run refused = sh(kStrata + " produce cli --value f --idempotence --acks 1" + b + " 2>&1");
+  CHECK(refused.rc == 2);
+  CHECK(refused.out.find("--idempotence needs --acks all") != std::string::npos);
 
-  Run consumed = sh(kStrata + " consume cli --from-beginning --count 4 --print-key" + b);
+  Run consumed = sh(kStrata + " consume cli --from-beginning --count 5 --print-key" + b);
   CHECK(consumed.rc == 0);
   auto c = lines(consumed.out);
   CHECK(std::set<std::string>(c.begin(), c.end()) ==
-        std::set<std::string>{"k1\ta", "k2\tb", "k3\tc", "k4\td"});
+        std::set<std::string>{"k1\ta", "k2\tb", "k3\tc", "k4\td", "k5\te"});
 
   Run json = sh(kStrata + " consume cli --from-beginning --timeout-ms 1000 --format json" + b);
   CHECK(json.rc == 0);
   auto j = lines(json.out);
-  REQUIRE(j.size() == 4);
+  REQUIRE(j.size() == 5);
   for (const auto& l : j) CHECK(l.rfind("{\"topic\":\"cli\",\"partition\":", 0) == 0);
 
   CHECK(sh(kStrata + " consume cli --bogus" + b + " 2>/dev/null").rc == 2);

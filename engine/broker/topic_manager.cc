@@ -62,27 +62,32 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   // KRaft election would give it after the broker was away.
   STRATA_ASSIGN_OR_RETURN(p->leader_epoch,
                           begin_leader_epoch(rt_.fs(), dir, p->log->log_end_offset()));
-  // Idempotent producers' sequence state: the snapshot of a clean shutdown, or else what the
-  // log's batch headers say.
-  STRATA_ASSIGN_OR_RETURN(ProducerSnapshotRead snap,
-                          take_producer_snapshot(rt_.fs(), dir, p->log->log_end_offset()));
-  if (snap.table) {
-    p->producers = std::move(*snap.table);
-    return p;
-  }
-  if (!snap.unusable.empty()) {
-    rt_.warn("topics", "ignoring producer state snapshot " + snap.unusable +
-                           "; rebuilding it from the log");
-  }
-  STRATA_RETURN_IF_ERROR(p->log->for_each_batch_header([&](const StoredBatchHeader& h) {
-    if (h.producer_id >= 0 && h.base_sequence >= 0 && !h.control()) {
-      ProducerBatch batch{h.base_sequence, last_sequence(h.base_sequence, h.last_offset_delta + 1),
-                          h.base_offset, h.last().value(),
-                          h.log_append_time() ? h.max_timestamp : -1};
-      p->producers.record(h.producer_id, h.producer_epoch, batch, h.max_timestamp);
+  // Idempotent producers' sequence state: the newest snapshot, then the batch headers after
+  // it (producer_state.h).
+  STRATA_ASSIGN_OR_RETURN(LoadedProducerState loaded,
+                          load_producer_snapshot(rt_.fs(), dir, p->log->log_end_offset()));
+  for (const std::string& note : loaded.notes) rt_.warn("topics", "producer state: " + note);
+  p->producers = std::move(loaded.table);
+  STRATA_RETURN_IF_ERROR(
+      p->log->for_each_batch_header(loaded.scan_from, [&](const StoredBatchHeader& h) {
+        if (h.producer_id >= 0 && h.base_sequence >= 0 && !h.control()) {
+          ProducerBatch batch{h.base_sequence,
+                              last_sequence(h.base_sequence, h.last_offset_delta + 1),
+                              h.base_offset, h.last().value(),
+                              h.log_append_time() ? h.max_timestamp : -1};
+          p->producers.record(h.producer_id, h.producer_epoch, batch, h.max_timestamp);
+        }
+        return ok_status();
+      }));
+  PartitionReplica* replica = p.get();  // owns the log, so outlives the listener
+  p->log->set_roll_listener([this, replica](Offset base) {
+    if (Status s = write_producer_snapshot(rt_.fs(), replica->log->dir(), base,
+                                           replica->producers);
+        !s) {
+      rt_.warn("topics", replica->key() + ": producer state snapshot not written: " +
+                             s.to_string());
     }
-    return ok_status();
-  }));
+  });
   return p;
 }
 

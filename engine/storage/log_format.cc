@@ -13,6 +13,8 @@ std::string_view suffix_of(FileKind kind) {
       return kIndexSuffix;
     case FileKind::kTimeIndex:
       return kTimeIndexSuffix;
+    case FileKind::kProducerSnapshot:
+      return kProducerSnapshotSuffix;
   }
   STRATA_UNREACHABLE("bad FileKind");
 }
@@ -32,7 +34,8 @@ std::optional<SegmentFileName> parse_segment_file_name(std::string_view name) {
   if (name.size() <= kOffsetDigits) return std::nullopt;
   std::string_view suffix = name.substr(kOffsetDigits);
   std::optional<FileKind> kind;
-  for (FileKind k : {FileKind::kLog, FileKind::kIndex, FileKind::kTimeIndex}) {
+  for (FileKind k :
+       {FileKind::kLog, FileKind::kIndex, FileKind::kTimeIndex, FileKind::kProducerSnapshot}) {
     if (suffix == suffix_of(k)) kind = k;
   }
   if (!kind) return std::nullopt;

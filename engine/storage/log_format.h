@@ -50,6 +50,7 @@ inline constexpr size_t kOffsetDigits = 20;
 inline constexpr std::string_view kLogSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".index";
 inline constexpr std::string_view kTimeIndexSuffix = ".timeindex";
+inline constexpr std::string_view kProducerSnapshotSuffix = ".snapshot";
 
 inline constexpr size_t kOffsetEntrySize = 8;
 inline constexpr size_t kTimeEntrySize = 12;
@@ -77,7 +78,9 @@ inline constexpr int64_t kRelativeOffsetMax = INT32_MAX;
 inline constexpr uint64_t kSegmentPositionMax = UINT32_MAX;
 static_assert(batch_format::kHeaderSize > batch_format::kLogOverhead);
 
-enum class FileKind { kLog, kIndex, kTimeIndex };
+// kProducerSnapshot: idempotent producers' state as of the offset in the name
+// (producer_state.h); written by the broker, ignored by segment loading.
+enum class FileKind { kLog, kIndex, kTimeIndex, kProducerSnapshot };
 
 struct SegmentFileName {
   Offset base;

@@ -161,10 +161,14 @@ Result<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(int64_
 }
 
 Status PartitionLog::for_each_batch_header(
-    const std::function<Status(const StoredBatchHeader&)>& fn) {
+    Offset from, const std::function<Status(const StoredBatchHeader&)>& fn) {
   STRATA_RETURN_IF_ERROR(usable());
-  for (auto& [base, segment] : segments_) {
-    STRATA_RETURN_IF_ERROR(segment->for_each_header(fn));
+  auto it = segments_.upper_bound(from);  // the first segment based above `from`
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    STRATA_RETURN_IF_ERROR(it->second->for_each_header([&](const StoredBatchHeader& h) {
+      return h.last() >= from ? fn(h) : ok_status();
+    }));
   }
   return ok_status();
 }

@@ -76,9 +76,13 @@ class PartitionLog {
   // ListOffsets by time: the first record with timestamp ≥ timestamp_ms, nullopt if none.
   Result<std::optional<TimestampOffset>> offset_for_timestamp(int64_t timestamp_ms);
 
-  // Calls `fn` with the header of every stored batch, oldest first (see
-  // Segment::for_each_header).
-  Status for_each_batch_header(const std::function<Status(const StoredBatchHeader&)>& fn);
+  // Calls `fn` with the header of every stored batch whose last offset is >= `from`, oldest
+  // first, reading only headers (see Segment::for_each_header).
+  Status for_each_batch_header(Offset from,
+                               const std::function<Status(const StoredBatchHeader&)>& fn);
+  // `fn(base)` runs after each roll, with the new active segment's base (the log end then):
+  // the broker snapshots its producer state there, as Kafka does.
+  void set_roll_listener(std::function<void(Offset)> fn) { roll_listener_ = std::move(fn); }
 
   // Syncs every unsynced segment and the directory; the recovery point becomes the log end.
   Status flush();
@@ -141,6 +145,7 @@ class PartitionLog {
   Offset recovery_point_;               // everything below was synced
   Offset checkpointed_recovery_point_;  // recovery point in the checkpoint file
   int64_t last_flush_ms_ = 0;
+  std::function<void(Offset)> roll_listener_;
   bool dir_dirty_ = false;  // directory entries changed since the last sync_dir
   bool closed_ = false;
   Status failed_;  // first write/sync failure; sticky

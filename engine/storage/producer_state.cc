@@ -1,9 +1,11 @@
 #include "engine/storage/producer_state.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "engine/base/bytes.h"
 #include "engine/base/crc32c.h"
+#include "engine/storage/log_format.h"
 
 namespace strata {
 namespace {
@@ -21,11 +23,25 @@ constexpr int16_t kSnapshotVersion = 0;
 constexpr size_t kSnapshotBatchBytes = 4 + 4 + 8 + 8 + 8;
 constexpr size_t kSnapshotProducerBytes = 8 + 2 + 8 + 4;
 
-std::string snapshot_path(const std::string& dir) {
-  return dir + "/" + std::string(kProducerSnapshotName);
+std::string snapshot_path(const std::string& dir, Offset at) {
+  return dir + "/" + log_format::segment_file_name(at, log_format::FileKind::kProducerSnapshot);
 }
 
-Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset log_end) {
+// The offsets of `dir`'s snapshots, ascending.
+Result<std::vector<Offset>> list_snapshots(FileSystem& fs, const std::string& dir) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(dir));
+  std::vector<Offset> out;
+  for (const std::string& name : names) {
+    auto parsed = log_format::parse_segment_file_name(name);
+    if (parsed && parsed->kind == log_format::FileKind::kProducerSnapshot) {
+      out.push_back(parsed->base);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset named) {
   if (data.size() < 2 + 8 + 4 + 4) return Status::corruption("shorter than its header");
   size_t body = data.size() - 4;
   if (crc32c::value(data.first(body)) != load_be32(data.data() + body)) {
@@ -37,9 +53,9 @@ Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset log_end) {
     return Status::corruption("version " + std::to_string(version));
   }
   int64_t at = r.i64();
-  if (at != log_end.value()) {
-    return Status::corruption("taken at offset " + std::to_string(at) +
-                              ", the log ends at " + std::to_string(log_end.value()));
+  if (at != named.value()) {
+    return Status::corruption("says offset " + std::to_string(at) + ", its name " +
+                              std::to_string(named.value()));
   }
   int32_t producers = r.i32();
   if (producers < 0 || size_t(producers) > r.remaining() / kSnapshotProducerBytes) {
@@ -71,12 +87,12 @@ Result<ProducerStateTable> decode_snapshot(ByteSpan data, Offset log_end) {
 
 }  // namespace
 
-Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset log_end,
+Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset at,
                                const ProducerStateTable& table) {
   Bytes data;
   ByteWriter w(data);
   w.i16(kSnapshotVersion);
-  w.i64(log_end.value());
+  w.i64(at.value());
   w.i32(int32_t(table.producers()));
   for (const auto& [pid, e] : table.entries()) {
     w.i64(pid);
@@ -92,31 +108,47 @@ Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset lo
     }
   }
   w.u32(crc32c::value(data));
-  // Not synced: a snapshot lost or torn by a crash fails its CRC or offset check on the next
-  // start, which then scans the log, so the shutdown does not pay a sync per partition.
-  std::string path = snapshot_path(dir);
+  // Not synced: a snapshot lost or torn by a crash fails its checks on the next start, which
+  // then uses an older one or scans the log, so neither a roll nor the shutdown pays a sync.
+  std::string path = snapshot_path(dir, at);
   {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                             fs.open(path + ".tmp", OpenMode::kCreateTruncate));
     STRATA_RETURN_IF_ERROR(file->append(data));
   }
-  return fs.rename(path + ".tmp", path);
+  STRATA_RETURN_IF_ERROR(fs.rename(path + ".tmp", path));
+  STRATA_ASSIGN_OR_RETURN(std::vector<Offset> all, list_snapshots(fs, dir));
+  for (size_t i = 0; i + kProducerSnapshotsKept < all.size(); ++i) {
+    STRATA_RETURN_IF_ERROR(fs.remove(snapshot_path(dir, all[i])));
+  }
+  return ok_status();
 }
 
-Result<ProducerSnapshotRead> take_producer_snapshot(FileSystem& fs, const std::string& dir,
-                                                    Offset log_end) {
-  ProducerSnapshotRead out;
-  std::string path = snapshot_path(dir);
-  if (!fs.exists(path)) return out;
-  STRATA_ASSIGN_OR_RETURN(std::string text, read_file_text(fs, path));
-  auto table = decode_snapshot(as_bytes(text), log_end);
-  if (table) {
-    out.table = std::move(*table);
-  } else {
-    out.unusable = path + ": " + table.status().message();
+Result<LoadedProducerState> load_producer_snapshot(FileSystem& fs, const std::string& dir,
+                                                   Offset log_end) {
+  LoadedProducerState out;
+  STRATA_ASSIGN_OR_RETURN(std::vector<Offset> all, list_snapshots(fs, dir));
+  bool removed = false;
+  while (!all.empty() && all.back() > log_end) {
+    out.notes.push_back("removed " + snapshot_path(dir, all.back()) +
+                        ": above the log end " + std::to_string(log_end.value()));
+    STRATA_RETURN_IF_ERROR(fs.remove(snapshot_path(dir, all.back())));
+    all.pop_back();
+    removed = true;
   }
-  // Used once: the log moves on from here, and a later crash must not find it again.
-  STRATA_RETURN_IF_ERROR(fs.remove(path));
+  // Made durable before the log grows past these offsets again and gives them a new meaning.
+  if (removed) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
+  for (auto at = all.rbegin(); at != all.rend(); ++at) {
+    std::string path = snapshot_path(dir, *at);
+    STRATA_ASSIGN_OR_RETURN(std::string text, read_file_text(fs, path));
+    auto table = decode_snapshot(as_bytes(text), *at);
+    if (table) {
+      out.table = std::move(*table);
+      out.scan_from = *at;
+      return out;
+    }
+    out.notes.push_back("ignored " + path + ": " + table.status().message());
+  }
   return out;
 }
 

@@ -14,11 +14,16 @@
 // - a producer this partition has no state for (new, or its batches all deleted) may start
 //   at any sequence.
 //
-// The table survives restarts exactly as far as the log does. A clean shutdown writes it to
-// `producer-state.snapshot` in the partition directory, stamped with the log end offset; the
-// next open uses the snapshot only if the recovered log ends at that offset, and otherwise
-// (a crash) rebuilds the table from the log's batch headers. Either way, a crash that loses
-// batches also loses their sequence numbers, and the producer's next batch shows the gap.
+// The table survives restarts exactly as far as the log does. As Kafka does, the broker
+// writes it to a snapshot `<offset>.snapshot` in the partition directory whenever the log
+// rolls a segment and at a clean shutdown, the offset being the log end offset then. On open
+// the newest intact snapshot at or below the recovered log end is loaded and the batch
+// headers after it replayed: only the active segment after a crash, nothing after a clean
+// shutdown. Snapshots above the recovered log end describe batches the crash took; they are
+// removed (durably, so that they cannot come back to describe other batches later). Either
+// way, a crash that loses batches also loses their sequence numbers, and the producer's next
+// batch shows the gap. Snapshots are not synced: a lost or torn one fails its checks and the
+// next older one (or the whole log) is used instead.
 //
 // Snapshot layout (version 0), big-endian: int16 version, int64 log end offset, int32
 // producer count N, then N × { int64 producer id, int16 epoch, int64 last timestamp, int32
@@ -32,6 +37,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/base/ids.h"
 #include "engine/protocol/errors.h"
@@ -85,20 +91,23 @@ class ProducerStateTable {
   std::map<int64_t, ProducerEntry> producers_;
 };
 
-inline constexpr std::string_view kProducerSnapshotName = "producer-state.snapshot";
+// Snapshots kept per partition: the newest and the one before, in case the newest is lost.
+inline constexpr size_t kProducerSnapshotsKept = 2;
 
-// Writes `table` as of `log_end` to `dir`'s snapshot (temporary file, rename; no sync).
-Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset log_end,
+// Writes `table` as of offset `at` to `dir`/<at>.snapshot (temporary file, rename; no sync)
+// and removes all but the newest kProducerSnapshotsKept snapshots.
+Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset at,
                                const ProducerStateTable& table);
 
-struct ProducerSnapshotRead {
-  std::optional<ProducerStateTable> table;  // set if the snapshot exists and is usable
-  std::string unusable;                     // why an existing snapshot was not used
+struct LoadedProducerState {
+  ProducerStateTable table;
+  Offset scan_from{0};             // replay the batch headers from this offset on
+  std::vector<std::string> notes;  // snapshots found unusable or removed, for the log
 };
-// Reads `dir`'s snapshot and removes the file: a table is returned only for a snapshot that
-// is intact and was taken at `log_end`. A missing file is not an error.
-Result<ProducerSnapshotRead> take_producer_snapshot(FileSystem& fs, const std::string& dir,
-                                                    Offset log_end);
+// The newest intact snapshot of `dir` at or below `log_end` (empty table and scan_from 0
+// without one); removes every snapshot above `log_end` and syncs `dir` if it did.
+Result<LoadedProducerState> load_producer_snapshot(FileSystem& fs, const std::string& dir,
+                                                   Offset log_end);
 
 // The sequence after `seq`: Kafka's sequences wrap from INT32_MAX to 0.
 int32_t next_sequence(int32_t seq);

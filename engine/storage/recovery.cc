@@ -5,7 +5,6 @@
 
 #include "engine/storage/log_format.h"
 #include "engine/storage/leader_epoch_file.h"
-#include "engine/storage/producer_state.h"
 #include "engine/storage/partition_log.h"
 
 namespace strata {
@@ -31,13 +30,15 @@ Result<std::vector<Offset>> PartitionLog::scan_dir() {
   std::vector<Offset> bases;
   std::vector<std::string> orphans;
   for (const std::string& name : names) {
-    if (name == lf::kCheckpointName || name == kLeaderEpochFileName ||
-        name == kProducerSnapshotName) {
-      continue;
-    }
+    if (name == lf::kCheckpointName || name == kLeaderEpochFileName) continue;
     std::string path = dir_ + "/" + name;
+    std::string_view tmp = ".tmp";
+    bool snapshot_tmp =
+        name.ends_with(tmp) &&
+        lf::parse_segment_file_name(std::string_view(name).substr(0, name.size() - tmp.size()))
+                .has_value();
     if (name == lf::kCheckpointTmpName || name == std::string(kLeaderEpochFileName) + ".tmp" ||
-        name == std::string(kProducerSnapshotName) + ".tmp") {
+        snapshot_tmp) {
       STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
       dir_dirty_ = true;
       continue;
@@ -45,6 +46,8 @@ Result<std::vector<Offset>> PartitionLog::scan_dir() {
     std::optional<lf::SegmentFileName> parsed = lf::parse_segment_file_name(name);
     if (!parsed || rt_.fs().is_dir(path)) {
       rt_.warn(kComponent, "ignoring unexpected file " + path);
+    } else if (parsed->kind == lf::FileKind::kProducerSnapshot) {
+      continue;  // the broker's (producer_state.h)
     } else if (parsed->kind == lf::FileKind::kLog) {
       bases.push_back(parsed->base);
     } else {

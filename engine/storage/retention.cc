@@ -25,6 +25,7 @@ Status PartitionLog::roll(int64_t now_ms) {
   dir_dirty_ = true;
   rt_.debug(kComponent, "rolled " + dir_ + " to a new segment at " + std::to_string(base.value()));
   STRATA_ASSERT(active().base_offset() == base);
+  if (roll_listener_) roll_listener_(base);
   return ok_status();
 }
 

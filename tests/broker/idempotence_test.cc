@@ -122,7 +122,7 @@ TEST_CASE("an idempotent produce with two batches or no sequence is INVALID_RECO
 }
 
 TEST_CASE("after a crash the sequence state is rebuilt from the log; after a clean stop it "
-          "comes from the snapshot") {
+          "comes from the snapshot at the log end") {
   BrokerFixture f;
   int64_t pid = -1;
   {
@@ -137,7 +137,7 @@ TEST_CASE("after a crash the sequence state is rebuilt from the log; after a cle
   // The dead broker's listener is not released in this process: come back on a new port.
   f.broker.reset();
   f.config.listeners.front().port = 0;
-  REQUIRE_FALSE(std::filesystem::exists(f.dir + "/t-0/producer-state.snapshot"));
+  REQUIRE_FALSE(std::filesystem::exists(f.dir + "/t-0/00000000000000000040.snapshot"));
   f.start();
   {
     WireClient c(*f.rt, f.endpoint());
@@ -151,10 +151,9 @@ TEST_CASE("after a crash the sequence state is rebuilt from the log; after a cle
     CHECK(produce(c, idempotent_batch(pid, 0, 40, 4), keep).base_offset == 40);
   }
   REQUIRE(f.broker->shutdown());
-  CHECK(std::filesystem::exists(f.dir + "/t-0/producer-state.snapshot"));
+  CHECK(std::filesystem::exists(f.dir + "/t-0/00000000000000000044.snapshot"));  // log end
   f.broker.reset();
   f.start();
-  CHECK_FALSE(std::filesystem::exists(f.dir + "/t-0/producer-state.snapshot"));  // used once
   WireClient c(*f.rt, f.endpoint());
   proto::ProduceResponse keep;
   CHECK(produce(c, idempotent_batch(pid, 0, 40, 4), keep).base_offset == 40);
@@ -178,4 +177,38 @@ TEST_CASE("a producer idle for producer.id.expiration.ms is forgotten by its par
   REQUIRE(p->producers.find(pid) == nullptr);
   // Its next batch, whatever its sequence, is a new producer's first.
   CHECK(produce(c, idempotent_batch(pid, 0, 9, 1), keep).base_offset == 4);
+}
+
+TEST_CASE("each roll snapshots the producers, and a crash replays only the batches after the "
+          "newest snapshot") {
+  BrokerFixture f;
+  f.config.topic_defaults.segment_bytes = 1024;  // a few batches per segment
+  f.restart();
+  int64_t pid = -1;
+  int64_t end = 0;
+  {
+    WireClient c(*f.rt, f.endpoint());
+    pid = create_topic_and_producer(c);
+    proto::ProduceResponse keep;
+    for (int32_t seq = 0; seq < 200; seq += 5) {
+      REQUIRE(produce(c, idempotent_batch(pid, 0, seq, 5), keep).error_code == 0);
+    }
+    end = f.broker->topics().find("t", 0)->log->log_end_offset().value();
+  }
+  std::vector<std::string> snapshots;
+  for (const auto& e : std::filesystem::directory_iterator(f.dir + "/t-0")) {
+    if (e.path().extension() == ".snapshot") snapshots.push_back(e.path().filename().string());
+  }
+  REQUIRE(snapshots.size() == kProducerSnapshotsKept);
+  f.broker.reset();  // a crash
+  f.config.listeners.front().port = 0;
+  f.start();
+  WireClient c(*f.rt, f.endpoint());
+  proto::ProduceResponse keep;
+  // The last five batches are known again: from the newest snapshot and the active segment.
+  CHECK(produce(c, idempotent_batch(pid, 0, 175, 5), keep).base_offset == 175);
+  CHECK(produce(c, idempotent_batch(pid, 0, 195, 5), keep).base_offset == 195);
+  CHECK(produce(c, idempotent_batch(pid, 0, 170, 5), keep).error_code ==
+        int16_t(ErrorCode::kDuplicateSequenceNumber));
+  CHECK(produce(c, idempotent_batch(pid, 0, 200, 5), keep).base_offset == end);
 }

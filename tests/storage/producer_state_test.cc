@@ -115,54 +115,80 @@ TEST_CASE("sequence table: sequences wrap from INT32_MAX to 0") {
   CHECK(t.check(1, 0, 11, 12).error == ErrorCode::kOutOfOrderSequenceNumber);
 }
 
-TEST_CASE("producer snapshot: read back at the same log end, then gone") {
+TEST_CASE("producer snapshot: the newest at or below the log end is loaded, and kept") {
   MemFileSystem fs;
   REQUIRE(fs.create_dirs("/p").is_ok());
   ProducerStateTable t = sample_table();
   REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), t).is_ok());
-  auto read = take_producer_snapshot(fs, "/p", Offset(503));
+  CHECK(fs.exists("/p/00000000000000000503.snapshot"));
+  auto read = load_producer_snapshot(fs, "/p", Offset(503));
   REQUIRE(read.is_ok());
-  REQUIRE(read->table.has_value());
-  CHECK(read->unusable.empty());
-  CHECK(same(*read->table, t));
-  CHECK(read->table->find(3)->batches.size() == ProducerStateTable::kBatchesRetained);
-  CHECK_FALSE(fs.exists("/p/producer-state.snapshot"));
-  auto again = take_producer_snapshot(fs, "/p", Offset(503));  // missing: nothing, no error
-  REQUIRE(again.is_ok());
-  CHECK_FALSE(again->table.has_value());
-  CHECK(again->unusable.empty());
+  CHECK(read->notes.empty());
+  CHECK(read->scan_from == Offset(503));
+  CHECK(same(read->table, t));
+  CHECK(read->table.find(3)->batches.size() == ProducerStateTable::kBatchesRetained);
+  auto later = load_producer_snapshot(fs, "/p", Offset(900));  // the log grew after it
+  REQUIRE(later.is_ok());
+  CHECK(later->scan_from == Offset(503));
+  CHECK(same(later->table, t));
+
+  MemFileSystem empty;
+  REQUIRE(empty.create_dirs("/p").is_ok());
+  auto none = load_producer_snapshot(empty, "/p", Offset(10));
+  REQUIRE(none.is_ok());
+  CHECK(none->scan_from == Offset(0));
+  CHECK(none->table.producers() == 0);
+  CHECK(none->notes.empty());
 }
 
-TEST_CASE("producer snapshot: another log end or a flipped byte makes it unusable") {
+TEST_CASE("producer snapshot: two are kept; one above the log end is removed; a damaged one "
+          "gives way to the one before") {
   MemFileSystem fs;
   REQUIRE(fs.create_dirs("/p").is_ok());
-  REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), sample_table()).is_ok());
-  auto moved = take_producer_snapshot(fs, "/p", Offset(480));  // the crash lost a tail
-  REQUIRE(moved.is_ok());
-  CHECK_FALSE(moved->table.has_value());
-  CHECK(moved->unusable.find("taken at offset 503, the log ends at 480") != std::string::npos);
-  CHECK_FALSE(fs.exists("/p/producer-state.snapshot"));
+  ProducerStateTable t = sample_table();
+  for (int64_t at : {100, 200, 300}) {
+    REQUIRE(write_producer_snapshot(fs, "/p", Offset(at), t).is_ok());
+  }
+  CHECK_FALSE(fs.exists("/p/00000000000000000100.snapshot"));
+  CHECK(fs.exists("/p/00000000000000000200.snapshot"));
 
-  REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), sample_table()).is_ok());
-  auto text = read_file_text(fs, "/p/producer-state.snapshot");
+  // A crash took the log back below 300: that snapshot describes batches that are gone.
+  auto r = load_producer_snapshot(fs, "/p", Offset(250));
+  REQUIRE(r.is_ok());
+  CHECK(r->scan_from == Offset(200));
+  REQUIRE(r->notes.size() == 1);
+  CHECK(r->notes[0].find("00000000000000000300.snapshot: above the log end 250") !=
+        std::string::npos);
+  CHECK_FALSE(fs.exists("/p/00000000000000000300.snapshot"));
+
+  REQUIRE(write_producer_snapshot(fs, "/p", Offset(300), t).is_ok());
+  auto text = read_file_text(fs, "/p/00000000000000000300.snapshot");
   REQUIRE(text.is_ok());
   for (size_t at : {size_t(0), size_t(11), text->size() / 2, text->size() - 1}) {
     std::string bad = *text;
     bad[at] = char(bad[at] ^ 0x20);
-    auto f = fs.open("/p/producer-state.snapshot", OpenMode::kCreateTruncate);
+    auto f = fs.open("/p/00000000000000000300.snapshot", OpenMode::kCreateTruncate);
     REQUIRE(f.is_ok());
     REQUIRE((*f)->append(as_bytes(bad)).is_ok());
-    auto r = take_producer_snapshot(fs, "/p", Offset(503));
-    REQUIRE(r.is_ok());
-    CHECK_FALSE(r->table.has_value());
-    CHECK(r->unusable.find("CRC-32C mismatch") != std::string::npos);
+    auto d = load_producer_snapshot(fs, "/p", Offset(300));
+    REQUIRE(d.is_ok());
+    CHECK(d->scan_from == Offset(200));
+    REQUIRE(d->notes.size() == 1);
+    CHECK(d->notes[0].find("CRC-32C mismatch") != std::string::npos);
   }
-  auto f = fs.open("/p/producer-state.snapshot", OpenMode::kCreateTruncate);  // truncated
+  auto f = fs.open("/p/00000000000000000300.snapshot", OpenMode::kCreateTruncate);  // short
   REQUIRE(f.is_ok());
   REQUIRE((*f)->append(as_bytes(text->substr(0, 9))).is_ok());
-  auto r = take_producer_snapshot(fs, "/p", Offset(503));
-  REQUIRE(r.is_ok());
-  CHECK(r->unusable.find("shorter than its header") != std::string::npos);
+  auto d = load_producer_snapshot(fs, "/p", Offset(300));
+  REQUIRE(d.is_ok());
+  CHECK(d->notes.at(0).find("shorter than its header") != std::string::npos);
+  // Renamed: its content names another offset than its file name.
+  REQUIRE(fs.rename("/p/00000000000000000200.snapshot", "/p/00000000000000000250.snapshot")
+              .is_ok());
+  auto moved = load_producer_snapshot(fs, "/p", Offset(260));
+  REQUIRE(moved.is_ok());
+  CHECK(moved->scan_from == Offset(0));
+  CHECK(moved->notes.back().find("says offset 200, its name 250") != std::string::npos);
 }
 
 TEST_CASE("producer snapshot: not synced, so a machine crash may take it, never corrupt it") {
@@ -171,7 +197,8 @@ TEST_CASE("producer snapshot: not synced, so a machine crash may take it, never 
   REQUIRE(fs.sync_dir("/").is_ok());
   REQUIRE(write_producer_snapshot(fs, "/p", Offset(503), sample_table()).is_ok());
   fs.crash();
-  auto r = take_producer_snapshot(fs, "/p", Offset(503));
+  auto r = load_producer_snapshot(fs, "/p", Offset(503));
   REQUIRE(r.is_ok());
-  CHECK_FALSE(r->table.has_value());  // the rename was never made durable
+  CHECK(r->scan_from == Offset(0));  // the rename was never made durable
+  CHECK(r->table.producers() == 0);
 }

@@ -12,13 +12,6 @@ namespace {
 
 using proto::ErrorCode;
 
-// Sequences live in [0, INT32_MAX] and wrap: `a` comes before `b` when b is less than half
-// the sequence space ahead of it.
-bool before(int32_t a, int32_t b) {
-  int64_t ahead = (int64_t(b) - int64_t(a)) & int64_t(INT32_MAX);
-  return ahead != 0 && ahead < (int64_t(1) << 30);
-}
-
 constexpr int16_t kSnapshotVersion = 0;
 constexpr size_t kSnapshotBatchBytes = 4 + 4 + 8 + 8 + 8;
 constexpr size_t kSnapshotProducerBytes = 8 + 2 + 8 + 4;
@@ -189,14 +182,8 @@ SequenceCheck ProducerStateTable::check(int64_t pid, int16_t epoch, int32_t firs
   }
   int32_t expected = next_sequence(e.batches.back().last_seq);
   if (first_seq == expected) return c;
-  if (before(last_seq, e.batches.front().first_seq)) {
-    c.error = ErrorCode::kDuplicateSequenceNumber;
-    c.why = describe() + ": older than the last " + std::to_string(kBatchesRetained) +
-            " batches, already written";
-  } else {
-    c.error = ErrorCode::kOutOfOrderSequenceNumber;
-    c.why = describe() + ": expected sequence " + std::to_string(expected);
-  }
+  c.error = ErrorCode::kOutOfOrderSequenceNumber;
+  c.why = describe() + ": expected sequence " + std::to_string(expected);
   return c;
 }
 

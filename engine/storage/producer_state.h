@@ -8,8 +8,11 @@
 // - a batch equal (same epoch, first and last sequence) to one of the last five is a
 //   duplicate: acknowledged again with the offsets it got the first time, nothing written;
 // - with the same epoch, the first sequence must follow the last one (wrapping after
-//   INT32_MAX to 0); an older batch is DUPLICATE_SEQUENCE_NUMBER (written, its offsets
-//   forgotten), anything else OUT_OF_ORDER_SEQUENCE_NUMBER;
+//   INT32_MAX to 0); anything else is OUT_OF_ORDER_SEQUENCE_NUMBER. That includes a batch
+//   older than the last five: a producer never has more than five batches unacknowledged,
+//   so such a batch was not written (its successors were accepted while the partition did
+//   not know the producer, see below) and must not be acknowledged as a duplicate —
+//   Kafka's DUPLICATE_SEQUENCE_NUMBER would make a client count it as delivered;
 // - a new, higher epoch must start at sequence 0;
 // - a producer this partition has no state for (new, or its batches all deleted) may start
 //   at any sequence.

@@ -145,7 +145,7 @@ TEST_CASE("after a crash the sequence state is rebuilt from the log; after a cle
     CHECK(produce(c, idempotent_batch(pid, 0, 36, 4), keep).base_offset == 36);  // duplicate
     CHECK(produce(c, idempotent_batch(pid, 0, 20, 4), keep).base_offset == 20);  // oldest kept
     CHECK(produce(c, idempotent_batch(pid, 0, 16, 4), keep).error_code ==
-          int16_t(ErrorCode::kDuplicateSequenceNumber));
+          int16_t(ErrorCode::kOutOfOrderSequenceNumber));
     CHECK(produce(c, idempotent_batch(pid, 0, 44, 4), keep).error_code ==
           int16_t(ErrorCode::kOutOfOrderSequenceNumber));
     CHECK(produce(c, idempotent_batch(pid, 0, 40, 4), keep).base_offset == 40);
@@ -209,6 +209,6 @@ TEST_CASE("each roll snapshots the producers, and a crash replays only the batch
   CHECK(produce(c, idempotent_batch(pid, 0, 175, 5), keep).base_offset == 175);
   CHECK(produce(c, idempotent_batch(pid, 0, 195, 5), keep).base_offset == 195);
   CHECK(produce(c, idempotent_batch(pid, 0, 170, 5), keep).error_code ==
-        int16_t(ErrorCode::kDuplicateSequenceNumber));
+        int16_t(ErrorCode::kOutOfOrderSequenceNumber));
   CHECK(produce(c, idempotent_batch(pid, 0, 200, 5), keep).base_offset == end);
 }

@@ -75,7 +75,7 @@ TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and 
   CHECK(t.producers() == 1);
 }
 
-TEST_CASE("sequence table: keeps five batches; older retries are DUPLICATE_SEQUENCE_NUMBER") {
+TEST_CASE("sequence table: keeps five batches; an older retry is OUT_OF_ORDER_SEQUENCE_NUMBER") {
   ProducerStateTable t;
   for (int32_t i = 0; i < 8; ++i) {
     t.record(1, 0, batch_at(i * 10, i * 10 + 9, i * 10), 1000);
@@ -84,7 +84,7 @@ TEST_CASE("sequence table: keeps five batches; older retries are DUPLICATE_SEQUE
   CHECK(t.check(1, 0, 30, 39).duplicate != nullptr);  // oldest retained
   SequenceCheck old = t.check(1, 0, 20, 29);
   CHECK(old.duplicate == nullptr);
-  CHECK(old.error == ErrorCode::kDuplicateSequenceNumber);
+  CHECK(old.error == ErrorCode::kOutOfOrderSequenceNumber);  // never acked as delivered
   CHECK(t.check(1, 0, 80, 89).append());
 }
 

@@ -70,13 +70,7 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   p->producers = std::move(loaded.table);
   STRATA_RETURN_IF_ERROR(
       p->log->for_each_batch_header(loaded.scan_from, [&](const StoredBatchHeader& h) {
-        if (h.producer_id >= 0 && h.base_sequence >= 0 && !h.control()) {
-          ProducerBatch batch{h.base_sequence,
-                              last_sequence(h.base_sequence, h.last_offset_delta + 1),
-                              h.base_offset, h.last().value(),
-                              h.log_append_time() ? h.max_timestamp : -1};
-          p->producers.record(h.producer_id, h.producer_epoch, batch, h.max_timestamp);
-        }
+        p->producers.replay(h);
         return ok_status();
       }));
   PartitionReplica* replica = p.get();  // owns the log, so outlives the listener
@@ -142,8 +136,8 @@ Status TopicManager::close() {
   Status first;
   for (auto& [name, t] : topics_) {
     for (auto& p : t.partitions) {
-      // A snapshot that does not match the log on the next start (the close failed, or
-      // the machine lost the file) is ignored there, so its failure only costs a scan.
+      // A snapshot the next start cannot use (the close failed, the machine lost the file)
+      // is removed or skipped there, so its failure only costs a longer replay.
       Status snap = write_producer_snapshot(rt_.fs(), p->log->dir(), p->log->log_end_offset(),
                                             p->producers);
       if (!snap) rt_.warn("topics", "producer state snapshot not written: " + snap.to_string());

@@ -12,11 +12,6 @@ using proto::ErrorCode;
 
 constexpr int32_t kTransactionTimeoutMs = 60000;  // transaction.timeout.ms (unused without one)
 
-int32_t advance(int32_t seq, int32_t count) {
-  int64_t next = int64_t(seq) + count;
-  return int32_t(next > INT32_MAX ? next - int64_t(INT32_MAX) - 1 : next);
-}
-
 // Whether sequence a comes before b, allowing for the wrap after INT32_MAX.
 bool seq_before(int32_t a, int32_t b) {
   int64_t ahead = (int64_t(b) - int64_t(a)) & int64_t(INT32_MAX);
@@ -61,7 +56,7 @@ void Producer::stamp(Batch& b) {
   int32_t& next = idem_.next_seq[b.tp];
   b.generation = idem_.generation;
   b.base_seq = next;
-  next = advance(next, int32_t(b.records.size()));
+  next = next_sequence(last_sequence(next, int32_t(b.records.size())));
   idem_.unacked[b.tp].push_back(b.base_seq);
   if (b.built) {
     set_producer_state(*b.built, idem_.producer_id, idem_.epoch, b.base_seq);

@@ -486,6 +486,13 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms) {
   store_be32(p + bf::kCrcAt, crc32c::value(covered));
 }
 
+int32_t next_sequence(int32_t seq) { return seq == INT32_MAX ? 0 : seq + 1; }
+
+int32_t last_sequence(int32_t first, int32_t count) {
+  int64_t last = int64_t(first) + count - 1;
+  return int32_t(last > INT32_MAX ? last - int64_t(INT32_MAX) - 1 : last);
+}
+
 void set_producer_state(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
                         int32_t base_sequence) {
   STRATA_ASSERT(batch.size() >= bf::kHeaderSize, "stamping a batch that was not built");

@@ -194,6 +194,10 @@ class RecordBatchBuilder {
 void set_base_offset(std::span<uint8_t> batch, Offset base_offset);
 void set_leader_epoch(std::span<uint8_t> batch, LeaderEpoch epoch);
 void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms);
+// Idempotent producers' sequence numbers wrap from INT32_MAX to 0: the sequence after `seq`,
+// and the last sequence of a batch of `count` records starting at `first`.
+int32_t next_sequence(int32_t seq);
+int32_t last_sequence(int32_t first, int32_t count);
 // Restamps a built batch with another producer id, epoch and first sequence (an idempotent
 // producer that had to take a new id); recomputes the CRC, which covers them.
 void set_producer_state(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,

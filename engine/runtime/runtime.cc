@@ -34,15 +34,16 @@ Result<std::string> read_file_text(FileSystem& fs, const std::string& path) {
 }
 
 Status replace_file(FileSystem& fs, const std::string& dir, const std::string& path,
-                    ByteSpan data) {
+                    ByteSpan data, Durability durability) {
   const std::string tmp = path + ".tmp";
+  bool durable = durability == Durability::kDurable;
   {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(tmp, OpenMode::kCreateTruncate));
     STRATA_RETURN_IF_ERROR(file->append(data));
-    STRATA_RETURN_IF_ERROR(file->sync());
+    if (durable) STRATA_RETURN_IF_ERROR(file->sync());
   }
   STRATA_RETURN_IF_ERROR(fs.rename(tmp, path));
-  return fs.sync_dir(dir);
+  return durable ? fs.sync_dir(dir) : ok_status();
 }
 
 std::string_view log_level_name(LogLevel level) {

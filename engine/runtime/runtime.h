@@ -81,10 +81,12 @@ class FileSystem {
 
 // Reads a whole file (configuration, scenario, meta.properties) into a string.
 Result<std::string> read_file_text(FileSystem& fs, const std::string& path);
-// Replaces the file at `path` (in directory `dir`) with `data` durably: writes `path`.tmp,
-// syncs it, renames it over `path` and syncs `dir`. A crash leaves the old or the new file.
+// Replaces the file at `path` (in directory `dir`) with `data`: writes `path`.tmp, renames it
+// over `path`. kDurable syncs the file before and `dir` after the rename, so a crash leaves
+// the old or the new file; kUnsynced is for files whose readers check their content anyway.
+enum class Durability { kDurable, kUnsynced };
 Status replace_file(FileSystem& fs, const std::string& dir, const std::string& path,
-                    ByteSpan data);
+                    ByteSpan data, Durability durability = Durability::kDurable);
 
 // ---------------------------------------------------------------------------------------------
 // Transport: framed connections. A frame is one Kafka request or response without its 4-byte

@@ -103,13 +103,8 @@ Status write_producer_snapshot(FileSystem& fs, const std::string& dir, Offset at
   w.u32(crc32c::value(data));
   // Not synced: a snapshot lost or torn by a crash fails its checks on the next start, which
   // then uses an older one or scans the log, so neither a roll nor the shutdown pays a sync.
-  std::string path = snapshot_path(dir, at);
-  {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
-                            fs.open(path + ".tmp", OpenMode::kCreateTruncate));
-    STRATA_RETURN_IF_ERROR(file->append(data));
-  }
-  STRATA_RETURN_IF_ERROR(fs.rename(path + ".tmp", path));
+  STRATA_RETURN_IF_ERROR(
+      replace_file(fs, dir, snapshot_path(dir, at), data, Durability::kUnsynced));
   STRATA_ASSIGN_OR_RETURN(std::vector<Offset> all, list_snapshots(fs, dir));
   for (size_t i = 0; i + kProducerSnapshotsKept < all.size(); ++i) {
     STRATA_RETURN_IF_ERROR(fs.remove(snapshot_path(dir, all[i])));
@@ -143,13 +138,6 @@ Result<LoadedProducerState> load_producer_snapshot(FileSystem& fs, const std::st
     out.notes.push_back("ignored " + path + ": " + table.status().message());
   }
   return out;
-}
-
-int32_t next_sequence(int32_t seq) { return seq == INT32_MAX ? 0 : seq + 1; }
-
-int32_t last_sequence(int32_t first, int32_t count) {
-  int64_t last = int64_t(first) + count - 1;
-  return int32_t(last > INT32_MAX ? last - int64_t(INT32_MAX) - 1 : last);
 }
 
 SequenceCheck ProducerStateTable::check(int64_t pid, int16_t epoch, int32_t first_seq,
@@ -197,6 +185,14 @@ void ProducerStateTable::record(int64_t pid, int16_t epoch, const ProducerBatch&
   }
   e.batches.push_back(batch);
   while (e.batches.size() > kBatchesRetained) e.batches.pop_front();
+}
+
+void ProducerStateTable::replay(const StoredBatchHeader& h) {
+  if (h.producer_id < 0 || h.base_sequence < 0 || h.control()) return;
+  ProducerBatch batch{h.base_sequence, last_sequence(h.base_sequence, h.last_offset_delta + 1),
+                      h.base_offset, h.last().value(),
+                      h.log_append_time() ? h.max_timestamp : -1};
+  record(h.producer_id, h.producer_epoch, batch, h.max_timestamp);
 }
 
 size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {

@@ -1,5 +1,5 @@
-// The idempotent producers of one partition (Kafka's ProducerStateManager, without snapshot
-// files): for each producer id, its epoch and the metadata of its last five batches, so that
+// The idempotent producers of one partition (Kafka's ProducerStateManager): for each
+// producer id, its epoch and the metadata of its last five batches, so that
 // a retried batch already in the log is answered with its original offsets instead of being
 // written twice, and a gap in the sequence numbers is refused.
 //
@@ -30,9 +30,8 @@
 //
 // Snapshot layout (version 0), big-endian: int16 version, int64 log end offset, int32
 // producer count N, then N × { int64 producer id, int16 epoch, int64 last timestamp, int32
-// batch count M, then
-// M × { int32 first seq, int32 last seq, int64 first offset, int64 last offset, int64
-// timestamp } }, then uint32 CRC-32C of everything before it.
+// batch count M, then M × { int32 first seq, int32 last seq, int64 first offset, int64 last
+// offset, int64 timestamp } }, then uint32 CRC-32C of everything before it.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +43,8 @@
 
 #include "engine/base/ids.h"
 #include "engine/protocol/errors.h"
+#include "engine/protocol/record_batch.h"  // next_sequence, last_sequence
+#include "engine/storage/batch_header.h"
 #include "engine/runtime/runtime.h"
 
 namespace strata {
@@ -81,6 +82,9 @@ class ProducerStateTable {
   // Remembers an appended batch (from a produce request or replayed from the log);
   // `max_timestamp_ms` is the batch's, as its header states it.
   void record(int64_t pid, int16_t epoch, const ProducerBatch& batch, int64_t max_timestamp_ms);
+  // record() for a batch read back from the log; batches of no idempotent producer (and
+  // control batches) are skipped.
+  void replay(const StoredBatchHeader& h);
   // Forgets producers whose last batch is at least `expiration_ms` older than `now_ms`
   // (producer.id.expiration.ms): their next batch is then taken as a new producer's.
   // Returns how many were forgotten.
@@ -111,10 +115,5 @@ struct LoadedProducerState {
 // without one); removes every snapshot above `log_end` and syncs `dir` if it did.
 Result<LoadedProducerState> load_producer_snapshot(FileSystem& fs, const std::string& dir,
                                                    Offset log_end);
-
-// The sequence after `seq`: Kafka's sequences wrap from INT32_MAX to 0.
-int32_t next_sequence(int32_t seq);
-// The last sequence of a batch of `count` records starting at `first` (wrapping).
-int32_t last_sequence(int32_t first, int32_t count);
 
 }  // namespace strata

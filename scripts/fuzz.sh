@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target of a fuzz build for a fixed time budget each, starting from the
-# seed corpora in tests/fuzz/corpus/<target>/. Fails (exit 1) if any target finds a crash,
-# an assertion, a sanitizer report, a leak, a timeout or an out-of-memory; the reproducer is
-# left in BUILD_DIR/fuzz-artifacts/ and its path printed.
+# seed corpora in tests/fuzz/corpus/<target>/, with the dictionary tests/fuzz/<target>.dict
+# where there is one. Fails (exit 1) if any target finds a crash, an assertion, a sanitizer
+# report, a leak, a timeout or an out-of-memory; the reproducer is left in
+# BUILD_DIR/fuzz-artifacts/ and its path printed.
 #
 #   scripts/fuzz.sh BUILD_DIR SECONDS
 #
@@ -19,7 +20,7 @@ if [[ $# -ne 2 || ! "$2" =~ ^[0-9]+$ ]]; then
 fi
 build=$1
 seconds=$2
-targets=(fuzz_request fuzz_record_batch)
+targets=(fuzz_request fuzz_record_batch fuzz_broker)
 
 for t in "${targets[@]}"; do
   if [[ ! -x "$build/tests/fuzz/$t" ]]; then
@@ -38,11 +39,13 @@ for t in "${targets[@]}"; do
   echo "fuzz.sh: $t for ${seconds}s (log: $log)"
   # -rss_limit_mb guards against unbounded allocation; -timeout flags a single input taking
   # over 10 s (an infinite loop); -max_len leaves room for real Produce frames.
+  dict=()
+  if [[ -f "tests/fuzz/$t.dict" ]]; then dict=(-dict="tests/fuzz/$t.dict"); fi
   set +e
   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
   UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
     "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${dict[@]}" \
     "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
   status=$?
   set -e

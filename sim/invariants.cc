@@ -80,6 +80,10 @@ void ClusterInvariants::check(MonoTime at, const std::string& node, uint64_t inc
 void ClusterInvariants::check_groups(MonoTime at, const std::string& node, NodeState& s,
                                      broker::Broker& b) {
   using group::GroupState;
+  // A group that is gone (deleted, or emptied with every offset expired) is forgotten: when
+  // its id is used again it is a new group, at generation 0 as in Kafka.
+  std::erase_if(s.generations,
+                [&](const auto& kv) { return b.groups().find(kv.first) == nullptr; });
   for (const auto& [id, g] : b.groups().groups()) {
     auto [it, fresh] = s.generations.try_emplace(id, g->generation);
     if (!fresh) {

@@ -7,7 +7,8 @@
 //   hw-monotonic        within one leader epoch the high watermark never goes down
 // Per consumer group on a live coordinator (within one broker incarnation: a machine crash
 // may lose unsynced group records, which is a finding of the run, not an invariant):
-//   group-generation    the generation never goes down
+//   group-generation    the generation never goes down (a group deleted and created again
+//                       starts over)
 //   group-shape         Empty has no members; CompletingRebalance and Stable have a leader
 //                       that is a member; the protocol type is set when there are members
 //

@@ -143,7 +143,8 @@ void SimTransport::on_process_crash() {
     SimNetwork::Side* p = net_.side(peer);
     if (p == nullptr) continue;
     // The kernel of the crashed machine resets its connections; peers hear it a delay later.
-    net_.node(p->host).post(net_.sample_delay(node_.host(), p->host), [this, peer] {
+    // Init-capture: clang before 16 cannot capture a structured binding by name.
+    net_.node(p->host).post(net_.sample_delay(node_.host(), p->host), [this, peer = peer] {
       net_.close_side(peer, Status::io_error("connection reset by peer"), true);
     });
   }

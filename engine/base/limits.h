@@ -19,6 +19,9 @@ inline constexpr int32_t kArrayElementsMax = 1 << 20;
 inline constexpr int32_t kStringBytesMax = 1 << 15;
 inline constexpr int32_t kBytesFieldMax = kFrameBytesMax;
 inline constexpr int32_t kTaggedFieldsMax = 1024;
+// The error message of a response. Messages quote what the client sent (a topic name, a
+// config value), which can be as long as a string field, so quoted whole it would not fit one.
+inline constexpr size_t kErrorMessageBytesMax = 1024;
 // Record batches: a decompressed batch may not exceed this (zip-bomb guard). Batches are at
 // most message.max.bytes (~1 MiB) compressed, so 64 MiB allows a 64x ratio while bounding
 // what one hostile request can make the broker allocate.
@@ -40,5 +43,6 @@ inline constexpr size_t kTimersMax = 1 << 20;
 
 static_assert(kStringBytesMax < kFrameBytesMax);
 static_assert(kTopicNameBytesMax < kStringBytesMax);
+static_assert(kErrorMessageBytesMax < size_t(kStringBytesMax));
 
 }  // namespace strata::limits

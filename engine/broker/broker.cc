@@ -1,5 +1,6 @@
 #include "engine/broker/broker.h"
 
+#include "engine/base/limits.h"
 #include "engine/broker/handlers.h"
 #include "engine/protocol/api_keys.h"
 #include "engine/protocol/messages.h"
@@ -186,6 +187,15 @@ void Broker::dispatch(RequestContext& ctx, ByteReader& body) {
                                           std::to_string(ctx.version()) + " request: " +
                                           s.message());
   }
+}
+
+std::string response_message(std::string message) {
+  if (message.size() > limits::kErrorMessageBytesMax) {
+    constexpr std::string_view kCut = "...";
+    message.resize(limits::kErrorMessageBytesMax - kCut.size());
+    message += kCut;
+  }
+  return message;
 }
 
 bool broker_serves(int16_t api_key) {

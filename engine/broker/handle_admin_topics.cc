@@ -12,7 +12,7 @@ using proto::ErrorCode;
 
 std::optional<std::string> message_of(const AdminError& e) {
   if (e.ok()) return std::nullopt;
-  return e.message;
+  return response_message(e.message);
 }
 
 }  // namespace

@@ -87,7 +87,7 @@ Status handle_describe_configs(Broker& b, const RequestContext& ctx, ByteReader&
         describe_topic(*t, b.config(), res, ctx.version() >= 1 && req.include_synonyms, r);
       } else {
         r.error_code = static_cast<int16_t>(ErrorCode::kUnknownTopicOrPartition);
-        r.error_message = "Topic " + res.resource_name + " does not exist.";
+        r.error_message = response_message("Topic " + res.resource_name + " does not exist.");
       }
     } else if (res.resource_type == kResourceBroker &&
                (res.resource_name.empty() ||
@@ -95,8 +95,9 @@ Status handle_describe_configs(Broker& b, const RequestContext& ctx, ByteReader&
       describe_broker(b.config(), res, r);
     } else {
       r.error_code = static_cast<int16_t>(ErrorCode::kInvalidRequest);
-      r.error_message = "Unsupported resource " + std::to_string(res.resource_type) + "/" +
-                        res.resource_name;
+      r.error_message = response_message("Unsupported resource " +
+                                         std::to_string(res.resource_type) + "/" +
+                                         res.resource_name);
     }
     resp.results.push_back(std::move(r));
   }

@@ -31,4 +31,7 @@ Status handle_init_producer_id(Broker& b, const RequestContext& ctx, ByteReader&
 // The ApiVersions table this broker advertises (only APIs with a handler).
 bool broker_serves(int16_t api_key);
 
+// `message` cut to limits::kErrorMessageBytesMax, for a response's error_message field.
+std::string response_message(std::string message);
+
 }  // namespace strata::broker

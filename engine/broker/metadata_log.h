@@ -12,12 +12,17 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/broker/topic_record.h"
 #include "engine/runtime/runtime.h"
 #include "engine/storage/partition_log.h"
 
 namespace strata::broker {
+
+// Kafka's name for its metadata topic. This log lives where partition 0 of a topic so named
+// would, so no client may create one (Kafka refuses it too).
+inline constexpr std::string_view kClusterMetadataTopic = "__cluster_metadata";
 
 // What replaying the metadata log yields.
 struct MetadataImage {

@@ -97,8 +97,8 @@ Status TopicManager::load() {
     }
     cluster_id_ = id;
   }
-  metadata_ = std::make_unique<MetadataLog>(rt_, config_.log_dirs.front() +
-                                                     "/__cluster_metadata-0");
+  metadata_ = std::make_unique<MetadataLog>(
+      rt_, config_.log_dirs.front() + "/" + std::string(kClusterMetadataTopic) + "-0");
   STRATA_ASSIGN_OR_RETURN(MetadataImage image, metadata_->open());
   next_producer_id_ = producer_id_block_end_ = image.next_producer_id_block;
   for (auto& [name, record] : image.topics) {
@@ -157,6 +157,12 @@ AdminError TopicManager::check_new_topic(const CreateTopicSpec& spec, int32_t pa
                                          TopicConfig* config) const {
   if (Status s = validate_topic_name(spec.name); !s) {
     return {ErrorCode::kInvalidTopicException, s.message()};
+  }
+  if (spec.name == kClusterMetadataTopic) {
+    // Its partition would share the metadata log's directory: producing to it would write
+    // into that log, deleting it would delete every topic's record.
+    return {ErrorCode::kInvalidRequest,
+            "Creation of internal topic " + spec.name + " is prohibited."};
   }
   if (topics_.count(spec.name)) {
     return {ErrorCode::kTopicAlreadyExists, "Topic '" + spec.name + "' already exists."};

@@ -350,11 +350,13 @@ void GroupCoordinator::expire_offsets() {
       emptied.push_back(id);
     }
     if (tombstones.empty()) continue;
-    log_.append(partition_for(id), std::move(tombstones), [this, alive = alive_, id](Status s) {
-      if (*alive && !s.is_ok()) {
-        rt_.warn(kComponent, id + ": storing expired offsets failed: " + s.to_string());
-      }
-    });
+    // Init-capture: clang before 16 cannot capture a structured binding by name.
+    log_.append(
+        partition_for(id), std::move(tombstones), [this, alive = alive_, gid = id](Status s) {
+          if (*alive && !s.is_ok()) {
+            rt_.warn(kComponent, gid + ": storing expired offsets failed: " + s.to_string());
+          }
+        });
   }
   for (const std::string& id : emptied) {
     rt_.info(kComponent, id + ": removed (empty, every offset expired)");

@@ -197,7 +197,13 @@ void ProducerStateTable::replay(const StoredBatchHeader& h) {
 
 size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
   return std::erase_if(producers_, [&](const auto& kv) {
-    return now_ms - kv.second.last_timestamp_ms >= expiration_ms;
+    // The timestamp is the client's (a batch's max timestamp), any int64: the idle time may
+    // not fit one. Overflowing, it is idle since long before now (or until long after).
+    int64_t idle_ms = 0;
+    if (__builtin_sub_overflow(now_ms, kv.second.last_timestamp_ms, &idle_ms)) {
+      return kv.second.last_timestamp_ms < 0;
+    }
+    return idle_ms >= expiration_ms;
   });
 }
 

@@ -139,6 +139,12 @@ Result<std::optional<RecoveryCut>> Segment::recover() {
 
 namespace {
 
+// baseTimestamp + timestampDelta, wrapping as Kafka's Java does: both come from the client,
+// and a hostile pair must not be signed-overflow UB.
+int64_t record_timestamp(const StoredBatchHeader& h, int64_t delta) {
+  return int64_t(uint64_t(h.base_timestamp) + uint64_t(delta));
+}
+
 // The first record of an uncompressed CreateTime batch with timestamp ≥ target and offset ≥
 // min_offset. Record layout: length varint, attributes i8, timestampDelta varlong,
 // offsetDelta varint, then the rest of the record (length counts the bytes after itself).
@@ -149,7 +155,7 @@ Result<std::optional<TimestampOffset>> search_records(ByteSpan batch, const Stor
     int32_t length = in.varint();
     size_t start = in.position();
     (void)in.i8();
-    int64_t ts = h.base_timestamp + in.varlong();
+    int64_t ts = record_timestamp(h, in.varlong());
     Offset offset = h.base() + in.varint();
     size_t used = in.position() - start;
     if (!in.ok() || length < 0 || size_t(length) < used) {
@@ -169,7 +175,7 @@ Result<std::optional<TimestampOffset>> search_compressed(ByteSpan batch, const S
                                                          int64_t target_ms, Offset min_offset) {
   STRATA_ASSIGN_OR_RETURN(std::vector<Record> records, decode_records(batch));
   for (const Record& r : records) {
-    int64_t ts = h.base_timestamp + r.timestamp_delta;
+    int64_t ts = record_timestamp(h, r.timestamp_delta);
     Offset offset = h.base() + r.offset_delta;
     if (ts >= target_ms && offset >= min_offset) {
       return std::optional<TimestampOffset>(TimestampOffset{ts, offset});

@@ -2,6 +2,8 @@
 // our own codecs.
 #include <map>
 
+#include "engine/base/crc32c.h"
+#include "engine/base/limits.h"
 #include "tests/broker/broker_harness.h"
 
 using namespace strata;
@@ -236,6 +238,33 @@ TEST_CASE("ListOffsets: earliest, latest and by timestamp") {
   CHECK(ask(1'800'000'000'000).offset == -1);
 }
 
+TEST_CASE("ListOffsets by timestamp over records whose timestamps wrap past INT64_MAX") {
+  // Found by fuzz_broker: baseTimestamp + timestampDelta, both the client's, overflowed.
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  // Deltas 0 and 10 from a base timestamp moved to 5 below INT64_MAX; the CRC made to match.
+  RecordBatchBuilder b;
+  b.add(1'700'000'000'000, std::nullopt, as_bytes("a"));
+  b.add(1'700'000'000'010, std::nullopt, as_bytes("b"));
+  Bytes batch = *b.build();
+  store_be64(&batch[batch_format::kBaseTimestampAt], uint64_t(INT64_MAX - 5));
+  store_be64(&batch[batch_format::kMaxTimestampAt], uint64_t(INT64_MAX));
+  store_be32(&batch[batch_format::kCrcAt],
+             crc32c::value(ByteSpan(batch).subspan(batch_format::kAttributesAt)));
+  c.send(produce_request("t", 0, batch), 7);
+  REQUIRE(c.receive<proto::ProduceResponse>(7).responses.at(0).partition_responses.at(0)
+              .error_code == 0);
+  proto::ListOffsetsRequest req;
+  req.replica_id = -1;
+  req.topics.push_back({"t", {{0, -1, INT64_MAX - 4}}});
+  c.send(req, 5);
+  auto p = c.receive<proto::ListOffsetsResponse>(5).topics.at(0).partitions.at(0);
+  CHECK(p.error_code == 0);
+  CHECK(p.offset == -1);  // the second record's timestamp wraps below the target, as in Java
+}
+
 TEST_CASE("admin errors carry Kafka's codes") {
   BrokerFixture f;
   WireClient c(*f.rt, f.endpoint());
@@ -272,6 +301,27 @@ TEST_CASE("admin errors carry Kafka's codes") {
   CHECK(d.responses.at(1).error_code == err(ErrorCode::kUnknownTopicOrPartition));
 }
 
+TEST_CASE("no topic may be named __cluster_metadata, whose directory is the metadata log's") {
+  // Found by fuzz_broker: such a topic's partition 0 opened the metadata log's directory, so
+  // a produce to it wrote into the metadata log, and deleting it deleted every topic's record.
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  REQUIRE(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
+  c.send(create_topic_request("__cluster_metadata", 1), 4);
+  auto created = c.receive<proto::CreateTopicsResponse>(4).topics.at(0);
+  CHECK(created.error_code == err(ErrorCode::kInvalidRequest));
+  CHECK(created.error_message.value_or("").find("prohibited") != std::string::npos);
+  proto::DeleteTopicsRequest del;
+  del.topic_names = {"__cluster_metadata"};
+  c.send(del, 3);
+  CHECK(c.receive<proto::DeleteTopicsResponse>(3).responses.at(0).error_code ==
+        err(ErrorCode::kUnknownTopicOrPartition));
+  f.restart();
+  CHECK(f.broker->topics().find("t") != nullptr);
+  CHECK(f.broker->topics().find("__cluster_metadata") == nullptr);
+}
+
 TEST_CASE("DescribeConfigs reports overrides and defaults with their sources") {
   BrokerFixture f;
   WireClient c(*f.rt, f.endpoint());
@@ -290,6 +340,39 @@ TEST_CASE("DescribeConfigs reports overrides and defaults with their sources") {
   CHECK(by_name["retention.ms"].config_source == 1);  // DYNAMIC_TOPIC_CONFIG
   CHECK(by_name["segment.bytes"].value == "1073741824");
   CHECK(by_name["segment.bytes"].config_source == 5);  // DEFAULT_CONFIG
+}
+
+TEST_CASE("an error message quoting the longest string a client may send still fits its field") {
+  // Found by fuzz_broker: quoted whole, a 32767-byte config value or resource name made an
+  // error message too long for an int16 string, and encoding the response asserted.
+  BrokerFixture f;
+  WireClient c(*f.rt, f.endpoint());
+  const std::string longest(32767, 'x');
+  auto create = create_topic_request("t", 1);
+  create.topics[0].configs.push_back({"retention.ms", longest});  // a bad value, quoted
+  create.topics.push_back(create_topic_request("u", 1).topics[0]);
+  create.topics[1].configs.push_back({longest, std::string("1")});  // an unknown key, quoted
+  c.send(create, 4);
+  auto created = c.receive<proto::CreateTopicsResponse>(4);
+  for (const auto& t : created.topics) {
+    CHECK(t.error_code == err(ErrorCode::kInvalidConfig));
+    CHECK(t.error_message.value_or("").size() == limits::kErrorMessageBytesMax);
+  }
+  CHECK(f.broker->topics().topics().empty());
+
+  proto::DescribeConfigsRequest dc;
+  dc.resources.push_back({2, longest, std::nullopt});  // no such topic
+  dc.resources.push_back({3, longest, std::nullopt});  // no such resource type
+  c.send(dc, 0);
+  auto described = c.receive<proto::DescribeConfigsResponse>(0);
+  REQUIRE(described.results.size() == 2);
+  CHECK(described.results[0].error_code == err(ErrorCode::kUnknownTopicOrPartition));
+  CHECK(described.results[1].error_code == err(ErrorCode::kInvalidRequest));
+  for (const auto& r : described.results) {
+    CHECK(r.error_message.value_or("").size() == limits::kErrorMessageBytesMax);
+  }
+  c.send(proto::ApiVersionsRequest{}, 3);  // and the connection serves on
+  CHECK(c.receive<proto::ApiVersionsResponse>(3).error_code == 0);
 }
 
 TEST_CASE("topics and records survive a clean restart") {

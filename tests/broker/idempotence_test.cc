@@ -4,6 +4,8 @@
 // tests/storage/producer_state_test.cc.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+
 #include "tests/broker/broker_harness.h"
 
 using namespace strata;
@@ -177,6 +179,24 @@ TEST_CASE("a producer idle for producer.id.expiration.ms is forgotten by its par
   REQUIRE(p->producers.find(pid) == nullptr);
   // Its next batch, whatever its sequence, is a new producer's first.
   CHECK(produce(c, idempotent_batch(pid, 0, 9, 1), keep).base_offset == 4);
+}
+
+TEST_CASE("a producer whose batch claims the earliest timestamp is forgotten as long idle") {
+  // Found by fuzz_broker: the idle time, now minus the batch's max timestamp, overflowed.
+  BrokerFixture f;
+  f.config.log_retention_check_interval_ms = 20;  // producer.id.expiration.ms: a day
+  f.restart();
+  WireClient c(*f.rt, f.endpoint());
+  int64_t pid = create_topic_and_producer(c);
+  RecordBatchBuilder b({.producer_id = pid, .producer_epoch = 0, .base_sequence = 0});
+  b.add(INT64_MIN, std::nullopt, as_bytes("v"));
+  proto::ProduceResponse keep;
+  REQUIRE(produce(c, *b.build(), keep).error_code == 0);
+  PartitionReplica* p = f.broker->topics().find("t", 0);
+  REQUIRE(p->producers.find(pid) != nullptr);
+  f.rt->run_until([&] { return p->producers.find(pid) == nullptr; }, std::chrono::seconds(5));
+  CHECK(p->producers.find(pid) == nullptr);
+  CHECK(produce(c, idempotent_batch(pid, 0, 9, 1), keep).base_offset == 1);
 }
 
 TEST_CASE("each roll snapshots the producers, and a crash replays only the batches after the "

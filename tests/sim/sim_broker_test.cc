@@ -306,6 +306,42 @@ TEST_CASE("sim invariants: the high watermark going down within an epoch is repo
         std::string::npos);
 }
 
+TEST_CASE("sim invariants: a group deleted and joined again starts over at generation 0") {
+  // Found by fuzz_broker: the generation check remembered groups that were gone.
+  SimCluster c(1);
+  ClusterInvariants inv;
+  c.world.set_after_event([&] {
+    if (c.broker) inv.check(c.world.now(), "broker-0", 1, *c.broker);
+  });
+  group::GroupCoordinator& groups = c.broker->groups();
+  auto join = [&] {
+    group::JoinRequest req;
+    req.group_id = "g";
+    req.client_id = "c";
+    req.session_timeout_ms = 10000;
+    req.rebalance_timeout_ms = 30000;
+    req.protocol_type = "consumer";
+    req.protocols.push_back({"range", Bytes{}});
+    std::string member;
+    groups.join(std::move(req), [&member](group::JoinResult r) { member = r.member_id; });
+    c.world.run_until(c.world.now() + std::chrono::seconds(4));  // past the initial delay
+    return member;
+  };
+  std::string member = join();
+  REQUIRE(groups.find("g")->generation == 1);
+  groups.leave("g", {{member, std::nullopt}});  // an empty generation 2 follows at once
+  REQUIRE(groups.find("g")->generation == 2);
+  group::ErrorCode deleted = group::ErrorCode::kUnknownServerError;
+  groups.delete_group("g", [&](group::ErrorCode e) { deleted = e; });
+  c.world.run_until(c.world.now() + std::chrono::seconds(1));
+  REQUIRE(deleted == group::ErrorCode::kNone);
+  REQUIRE(groups.find("g") == nullptr);
+  join();
+  CHECK(groups.find("g")->generation == 1);
+  CHECK(inv.violation_count() == 0);
+  c.world.set_after_event(nullptr);
+}
+
 TEST_CASE("sim: several brokers on one network keep their own disks and crashes and links") {
   SimBrokers c(11, 3);
   for (int b = 0; b < 3; ++b) CHECK(produce_acked(c.loop, c.endpoint(b), "t", 2 + b) == 2 + b);

@@ -176,6 +176,9 @@ void Broker::dispatch(RequestContext& ctx, ByteReader& body) {
     case ApiKey::kListGroups: h = handle_list_groups; break;
     case ApiKey::kDeleteGroups: h = handle_delete_groups; break;
     case ApiKey::kInitProducerId: h = handle_init_producer_id; break;
+    case ApiKey::kAlterConfigs: h = handle_alter_configs; break;
+    case ApiKey::kIncrementalAlterConfigs: h = handle_incremental_alter_configs; break;
+    case ApiKey::kDeleteRecords: h = handle_delete_records; break;
     default: break;
   }
   STRATA_ASSERT(h != nullptr, "broker_serves() and dispatch() disagree");
@@ -220,6 +223,9 @@ bool broker_serves(int16_t api_key) {
     case ApiKey::kListGroups:
     case ApiKey::kDeleteGroups:
     case ApiKey::kInitProducerId:
+    case ApiKey::kAlterConfigs:
+    case ApiKey::kIncrementalAlterConfigs:
+    case ApiKey::kDeleteRecords:
       return true;
     default:
       return false;

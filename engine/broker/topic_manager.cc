@@ -271,6 +271,34 @@ AdminError TopicManager::create_partitions(const std::string& name, int32_t tota
   return {};
 }
 
+AdminError TopicManager::alter_topic_configs(const std::string& name,
+                                             const std::map<std::string, std::string>& overrides,
+                                             bool validate_only) {
+  Topic* t = find(name);
+  if (t == nullptr) {
+    return {ErrorCode::kUnknownTopicOrPartition, "Topic " + name + " does not exist."};
+  }
+  auto cfg = apply_overrides(config_.topic_defaults, overrides);
+  if (!cfg) return {ErrorCode::kInvalidConfig, cfg.status().message()};
+  LogConfig log_config = to_log_config(*cfg);
+  if (Status s = log_config.validate(); !s) return {ErrorCode::kInvalidConfig, s.message()};
+  if (validate_only || overrides == t->record.configs) return {};
+  TopicRecord updated = t->record;
+  updated.configs = overrides;
+  if (Status s = metadata_->put(updated); !s) {
+    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
+  }
+  t->record = std::move(updated);
+  t->config = *cfg;
+  for (auto& p : t->partitions) p->log->reconfigure(log_config);
+  std::string listed;
+  for (const auto& [key, value] : overrides) {
+    listed += (listed.empty() ? "" : ", ") + key + "=" + value;
+  }
+  rt_.info("topics", "topic " + name + " config overrides now {" + listed + "}");
+  return {};
+}
+
 Topic* TopicManager::find(const std::string& name) {
   auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : &it->second;

@@ -66,6 +66,12 @@ class TopicManager {
   AdminError create_topic(const CreateTopicSpec& spec);
   AdminError delete_topic(const std::string& name);
   AdminError create_partitions(const std::string& name, int32_t total, bool validate_only);
+  // Replaces the topic's dynamic config overrides with `overrides` (the whole set; a key left
+  // out returns to the broker default), durably in the metadata log, and applies the result
+  // to its partitions at once (PartitionLog::reconfigure).
+  AdminError alter_topic_configs(const std::string& name,
+                                 const std::map<std::string, std::string>& overrides,
+                                 bool validate_only);
 
   Topic* find(const std::string& name);
   PartitionReplica* find(const std::string& name, int32_t partition);

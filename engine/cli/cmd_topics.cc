@@ -18,7 +18,9 @@ constexpr const char* kTopicsUsage =
     "  list\n"
     "  describe [NAME]\n"
     "  delete NAME\n"
-    "  alter NAME --partitions N        grow the topic to N partitions\n"
+    "  alter NAME [--partitions N] [--config k=v]... [--delete-config k]...\n"
+    "                                    grow the topic to N partitions; set or remove\n"
+    "                                    config overrides (the others stay)\n"
     "NAME may also be given as --topic NAME.\n"
     "common options:\n"
     "  -b, --bootstrap-server HOST:PORT  (default 127.0.0.1:9092)\n"
@@ -72,6 +74,20 @@ int report(const Result<std::vector<client::TopicResult>>& r, const std::string&
   return rc;
 }
 
+// Every --config k=v; nullopt after printing the error for a malformed one.
+std::optional<std::vector<std::pair<std::string, std::string>>> config_pairs(const Args& args) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : args.all("config")) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      print_error(kCmd, "--config expects key=value, got '" + kv + "'");
+      return std::nullopt;
+    }
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
 int do_create(Ctx& c) {
   client::NewTopic t;
   t.name = c.topic;
@@ -83,14 +99,9 @@ int do_create(Ctx& c) {
   }
   t.partitions = int32_t(*partitions);
   t.replication_factor = int16_t(*rf);
-  for (const auto& kv : c.args.all("config")) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      print_error(kCmd, "--config expects key=value, got '" + kv + "'");
-      return 2;
-    }
-    t.configs.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  auto configs = config_pairs(c.args);
+  if (!configs) return 2;
+  t.configs = std::move(*configs);
   auto r = await<std::vector<client::TopicResult>>(
       c.rt,
       [&](auto cb) {
@@ -107,19 +118,48 @@ int do_delete(Ctx& c) {
   return report(r, "Deleted topic", c.format);
 }
 
+// --config k=v and --delete-config k as IncrementalAlterConfigs operations; nullopt after
+// printing the error for a malformed --config.
+std::optional<std::vector<client::ConfigChange>> config_changes(const Args& args) {
+  auto pairs = config_pairs(args);
+  if (!pairs) return std::nullopt;
+  std::vector<client::ConfigChange> changes;
+  for (auto& [key, value] : *pairs) {
+    changes.push_back({key, client::ConfigChange::Op::kSet, value});
+  }
+  for (const auto& k : args.all("delete-config")) {
+    changes.push_back({k, client::ConfigChange::Op::kDelete, std::nullopt});
+  }
+  return changes;
+}
+
 int do_alter(Ctx& c) {
+  auto changes = config_changes(c.args);
+  if (!changes) return 2;
+  bool grow = c.args.has("partitions");
   auto partitions = c.args.get_int("partitions", -1);
-  if (!partitions || *partitions <= 0) {
-    print_error(kCmd, "alter needs --partitions N (N > 0)");
+  if (!partitions || (grow && *partitions <= 0) || (!grow && changes->empty())) {
+    print_error(kCmd, "alter needs --partitions N (N > 0), --config k=v or --delete-config k");
     return 2;
   }
-  auto r = await<std::vector<client::TopicResult>>(
-      c.rt,
-      [&](auto cb) {
-        c.admin.create_partitions({{c.topic, int32_t(*partitions)}}, cb, int32_t(c.timeout_ms));
-      },
-      c.timeout_ms);
-  return report(r, "Altered partitions of topic", c.format);
+  int rc = 0;
+  if (!changes->empty()) {
+    auto r = await<std::vector<client::TopicResult>>(
+        c.rt, [&](auto cb) { c.admin.alter_topic_configs(c.topic, *changes, cb); },
+        c.timeout_ms);
+    rc = report(r, "Altered configs of topic", c.format);
+  }
+  if (grow && rc == 0) {
+    auto r = await<std::vector<client::TopicResult>>(
+        c.rt,
+        [&](auto cb) {
+          c.admin.create_partitions({{c.topic, int32_t(*partitions)}}, cb,
+                                    int32_t(c.timeout_ms));
+        },
+        c.timeout_ms);
+    rc = report(r, "Altered partitions of topic", c.format);
+  }
+  return rc;
 }
 
 int do_list(Ctx& c) {
@@ -226,7 +266,7 @@ int do_describe(Ctx& c) {
 int cmd_topics(const Argv& argv) {
   Args args;
   std::vector<OptionSpec> specs = {
-      {"partitions"}, {"replication-factor"}, {"config"}, {"topic"}};
+      {"partitions"}, {"replication-factor"}, {"config"}, {"delete-config"}, {"topic"}};
   if (auto rc = parse_or_usage(kCmd, argv, specs, kTopicsUsage, args)) return *rc;
   auto common = parse_common(args);
   const auto& pos = args.positional();

@@ -165,4 +165,29 @@ void Admin::describe_configs(std::vector<std::string> topics, ConfigsCallback cb
   });
 }
 
+void Admin::alter_topic_configs(std::string topic, std::vector<ConfigChange> changes,
+                                TopicsCallback cb, bool validate_only) {
+  proto::IncrementalAlterConfigsRequest req;
+  req.validate_only = validate_only;
+  auto& res = req.resources.emplace_back();
+  res.resource_type = kResourceTopic;
+  res.resource_name = std::move(topic);
+  for (auto& c : changes) {
+    res.configs.push_back({std::move(c.name), static_cast<int8_t>(c.op), std::move(c.value)});
+  }
+  net_.send_any(std::move(req),
+                [cb = std::move(cb)](Result<proto::IncrementalAlterConfigsResponse> r) {
+                  if (!r) return cb(r.status());
+                  std::vector<TopicResult> out;
+                  for (const auto& res : r->responses) {
+                    TopicResult t;
+                    t.name = res.resource_name;
+                    t.error_code = res.error_code;
+                    if (res.error_message) t.message = *res.error_message;
+                    out.push_back(std::move(t));
+                  }
+                  cb(std::move(out));
+                });
+}
+
 }  // namespace strata::client

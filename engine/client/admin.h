@@ -49,6 +49,14 @@ struct ConfigEntry {
   int8_t source = -1;  // Kafka's ConfigSource (1 topic override, 4 static broker, 5 default)
 };
 
+// One IncrementalAlterConfigs operation on a topic config key.
+struct ConfigChange {
+  enum class Op : int8_t { kSet = 0, kDelete = 1, kAppend = 2, kSubtract = 3 };
+  std::string name;
+  Op op = Op::kSet;
+  std::optional<std::string> value;  // null for kDelete
+};
+
 struct ConfigResourceResult {
   std::string name;
   int16_t error_code = 0;
@@ -128,6 +136,9 @@ class Admin {
   void describe_topics(std::vector<std::string> names, ClusterCallback cb);
   // Effective configuration of each named topic.
   void describe_configs(std::vector<std::string> topics, ConfigsCallback cb);
+  // Changes single config keys of `topic` (IncrementalAlterConfigs v0), leaving the others.
+  void alter_topic_configs(std::string topic, std::vector<ConfigChange> changes,
+                           TopicsCallback cb, bool validate_only = false);
 
   // Consumer groups (admin_groups.cc) ------------------------------------------------------
   // Every group of every broker, sorted by id.

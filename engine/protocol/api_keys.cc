@@ -9,7 +9,7 @@ namespace strata::proto {
 namespace {
 
 // clang-format off
-constexpr std::array<ApiVersionRange, 20> kApis = {{
+constexpr std::array<ApiVersionRange, 23> kApis = {{
   {ApiKey::kProduce,          0, 7, 9,  "Produce"},
   {ApiKey::kFetch,            4, 11, 12, "Fetch"},
   {ApiKey::kListOffsets,      1, 5, 6,  "ListOffsets"},
@@ -26,10 +26,13 @@ constexpr std::array<ApiVersionRange, 20> kApis = {{
   {ApiKey::kApiVersions,      0, 3, 3,  "ApiVersions"},
   {ApiKey::kCreateTopics,     0, 4, 5,  "CreateTopics"},
   {ApiKey::kDeleteTopics,     0, 3, 4,  "DeleteTopics"},
+  {ApiKey::kDeleteRecords,    0, 2, 2,  "DeleteRecords"},
   {ApiKey::kInitProducerId,   0, 4, 2,  "InitProducerId"},
   {ApiKey::kDescribeConfigs,  0, 2, 4,  "DescribeConfigs"},
+  {ApiKey::kAlterConfigs,     0, 2, 2,  "AlterConfigs"},
   {ApiKey::kCreatePartitions, 0, 1, 2,  "CreatePartitions"},
   {ApiKey::kDeleteGroups,     0, 1, 2,  "DeleteGroups"},
+  {ApiKey::kIncrementalAlterConfigs, 0, 1, 1, "IncrementalAlterConfigs"},
 }};
 // clang-format on
 
@@ -71,10 +74,13 @@ STRATA_CHECK_API(ListGroups)
 STRATA_CHECK_API(ApiVersions)
 STRATA_CHECK_API(CreateTopics)
 STRATA_CHECK_API(DeleteTopics)
+STRATA_CHECK_API(DeleteRecords)
 STRATA_CHECK_API(InitProducerId)
 STRATA_CHECK_API(DescribeConfigs)
+STRATA_CHECK_API(AlterConfigs)
 STRATA_CHECK_API(CreatePartitions)
 STRATA_CHECK_API(DeleteGroups)
+STRATA_CHECK_API(IncrementalAlterConfigs)
 #undef STRATA_CHECK_API
 
 constexpr bool sorted_by_key() {

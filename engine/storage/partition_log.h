@@ -99,6 +99,10 @@ class PartitionLog {
   // Advances the log start offset to `new_start` (≤ log end; retention and DeleteRecords) and
   // deletes segments wholly below it. No-op if new_start ≤ log start.
   Status delete_records_before(Offset new_start);
+  // Takes a changed topic config (AlterConfigs): retention and flush settings apply from the
+  // next check, segment and index settings from the next new segment, as in Kafka.
+  // `config` must be valid (LogConfig::validate).
+  void reconfigure(const LogConfig& config);
   // Flushes and records a clean shutdown; the object is unusable afterwards.
   Status close();
   // Removes the partition directory; the object is unusable afterwards.

@@ -128,6 +128,11 @@ Status PartitionLog::delete_records_before(Offset new_start) {
   return write_checkpoint(false);
 }
 
+void PartitionLog::reconfigure(const LogConfig& config) {
+  STRATA_ASSERT(config.validate().is_ok(), "reconfigure with an invalid config");
+  config_ = config;
+}
+
 Status PartitionLog::drop_segments_after(Offset base, const std::string& why) {
   while (segments_.rbegin()->first > base) {
     auto last = std::prev(segments_.end());

@@ -139,6 +139,19 @@ TEST_CASE("strata topics, produce and consume work end to end against strata bro
   CHECK(d[2] == "\tTopic: cli\tPartition: 1\tLeader: 0\tReplicas: 0\tIsr: 0");
   CHECK(sh(kStrata + " topics list" + b).out == "cli\n");
 
+  Run altered = sh(kStrata + " topics alter cli --config retention.ms=60000 --config "
+                   "segment.bytes=1048576" + b);
+  CHECK(altered.rc == 0);
+  CHECK(altered.out == "Altered configs of topic cli.\n");
+  CHECK(sh(kStrata + " topics alter cli --delete-config segment.bytes --partitions 3" + b).out ==
+        "Altered configs of topic cli.\nAltered partitions of topic cli.\n");
+  CHECK(lines(sh(kStrata + " topics describe cli" + b).out).at(0) ==
+        "Topic: cli\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000");
+  Run bad_value = sh(kStrata + " topics alter cli --config retention.ms=soon" + b + " 2>&1");
+  CHECK(bad_value.rc == 1);
+  CHECK(bad_value.out.find("retention.ms") != std::string::npos);
+  CHECK(sh(kStrata + " topics alter cli" + b + " 2>/dev/null").rc == 2);
+
   Run produced = sh("printf 'k1:a\\nk2:b\\nk3:c\\n' | " + kStrata +
                     " produce cli --key-separator : --acks all" + b);
   CHECK(produced.rc == 0);

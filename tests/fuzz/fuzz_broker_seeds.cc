@@ -10,10 +10,11 @@
 //  - scenarios written here with the protocol encoders, for what the captures lack: consumer
 //    groups from the first JoinGroup to DeleteGroups, idempotent producers and their
 //    retries, acks=0, long-poll fetches woken by a produce, topic configs that roll and
-//    delete segments, admin requests of every version, and the inputs of bugs found while
-//    fuzzing (extreme timestamps, reserved topic names). Not the 32 KiB strings of another:
-//    one such seed makes libFuzzer try inputs that long everywhere, at a fraction of the
-//    speed (tests/broker covers that bug).
+//    delete segments, admin requests of every version (config changes at runtime and
+//    DeleteRecords too), and the inputs of bugs found while fuzzing (extreme timestamps,
+//    reserved topic names). Not the 32 KiB strings of another: one such seed makes libFuzzer
+//    try inputs that long everywhere, at a fraction of the speed (tests/broker covers that
+//    bug).
 // Output is deterministic; OUT_DIR's old seeds are removed first.
 #include <algorithm>
 #include <cstdint>
@@ -343,6 +344,33 @@ Script admin() {
   return s.send(m, 4).send(proto::MetadataRequest{}, 0);
 }
 
+// Changing configs of a running topic and deleting records: AlterConfigs,
+// IncrementalAlterConfigs (every operation) and DeleteRecords, good and bad, between produces
+// and fetches.
+Script alter_and_delete() {
+  Script s;
+  s.send(create("ad", 2, {{"segment.bytes", "300"}}), 4);
+  for (int i = 0; i < 4; ++i) s.send(produce("ad", i % 2, batch(4)), 7);
+  proto::AlterConfigsRequest ac;
+  ac.resources.push_back({2, "ad", {{"retention.bytes", "600"}, {"max.message.bytes", "500"}}});
+  ac.resources.push_back({4, "0", {{"log.retention.ms", "1"}}});
+  s.send(ac, 0).send(ac, 2);
+  proto::IncrementalAlterConfigsRequest iac;
+  iac.resources.push_back({2, "ad",
+                           {{"cleanup.policy", 2, std::string("compact")},
+                            {"retention.ms", 0, std::string("100")},
+                            {"max.message.bytes", 1, std::nullopt}}});
+  iac.resources.push_back({2, "nope", {{"retention.ms", 0, std::string("1")}}});
+  s.send(iac, 0);
+  iac.resources[0].configs[0].config_operation = 3;  // subtract what was appended
+  s.send(iac, 1);
+  proto::DeleteRecordsRequest dr;
+  dr.topics.push_back({"ad", {{0, 3}, {1, -1}, {7, 0}}});
+  dr.topics.push_back({"nope", {{0, 0}}});
+  s.send(dr, 0).send(dr, 2);
+  return s.send(produce("ad", 0, batch(2)), 7).send(fetch("ad", 0, 0), 11);
+}
+
 // Small segments, time-based roll, retention and flush: a produce, a roll, deletions.
 Script segments() {
   Script s;
@@ -472,6 +500,7 @@ int main(int argc, char** argv) {
       {"group-old-and-static", group_old_and_static},
       {"simple-commits", simple_commits},
       {"admin", admin},
+      {"alter-and-delete", alter_and_delete},
       {"segments", segments},
       {"extreme-timestamps", extreme_timestamps},
       {"reserved-names", reserved_names},

@@ -148,7 +148,7 @@ TEST_CASE("response frames round-trip through parse_response_frame") {
 
 TEST_CASE("the ApiVersions table is the one the clients need") {
   auto apis = supported_apis();
-  CHECK(apis.size() == 20);
+  CHECK(apis.size() == 23);
   const ApiVersionRange* fc = find_api(to_int(ApiKey::kFindCoordinator));
   REQUIRE(fc != nullptr);
   CHECK(fc->min_version == 0);  // librdkafka 2.0.2 needs v0 for consumer groups
@@ -158,6 +158,9 @@ TEST_CASE("the ApiVersions table is the one the clients need") {
   CHECK(is_supported(to_int(ApiKey::kFetch), 4));
   CHECK(is_supported(to_int(ApiKey::kFetch), 11));
   CHECK_FALSE(is_supported(17, 0));
+  CHECK(is_supported(to_int(ApiKey::kAlterConfigs), 0));  // librdkafka 2.0.2 sends v0 only
+  CHECK(is_flexible(to_int(ApiKey::kIncrementalAlterConfigs), 1));
+  CHECK(is_supported(to_int(ApiKey::kDeleteRecords), 2));
   CHECK(is_flexible(to_int(ApiKey::kApiVersions), 3));
   CHECK_FALSE(is_flexible(to_int(ApiKey::kMetadata), 8));
   CHECK(api_name(3) == "Metadata");

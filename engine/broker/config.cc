@@ -124,6 +124,7 @@ const std::map<std::string_view, Setter>& broker_setters() {
       {"log.flush.scheduler.interval.ms",
        long_setter(&BrokerConfig::log_flush_scheduler_interval_ms, 1)},
       {"queued.max.requests", int_setter(&BrokerConfig::queued_max_requests, 1, 100000)},
+      {"fetch.max.bytes", int_setter(&BrokerConfig::fetch_max_bytes, 1024, kIntMax)},
       {"producer.id.expiration.ms",
        long_setter(&BrokerConfig::producer_id_expiration_ms, 1)},
       {"group.min.session.timeout.ms",

@@ -34,6 +34,8 @@ struct BrokerConfig {
   bool delete_topic_enable = true;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t socket_request_max_bytes = 104857600;
+  // The most a Fetch response carries whatever the request asks (KIP-74's first batch aside).
+  int32_t fetch_max_bytes = 57671680;
   int64_t log_retention_check_interval_ms = 300000;
   int64_t log_flush_scheduler_interval_ms = kLongMax;
   int32_t queued_max_requests = 500;

@@ -1,8 +1,8 @@
 // Fetch: byte-range reads of whole batches below the high watermark (the last stable offset
-// for read_committed, equal to it while there are no transactions). Honours max_bytes and
-// partition_max_bytes with KIP-74's rule (the first batch is returned even when larger), and
-// min_bytes/max_wait_ms by parking the request in the fetch purgatory until enough data
-// arrives or the wait ends — no polling.
+// for read_committed, equal to it while there are no transactions). Honours max_bytes (capped
+// by fetch.max.bytes) and partition_max_bytes with KIP-74's rule (the response's first batch
+// is returned even when larger, no other batch is), and min_bytes/max_wait_ms by parking the
+// request in the fetch purgatory until enough data arrives or the wait ends — no polling.
 #include <algorithm>
 
 #include "engine/broker/handlers.h"
@@ -94,6 +94,9 @@ class FetchOperation final : public DelayedOperation {
       a.errors = true;
       return;
     }
+    // Only the response's first batch may exceed the limits; later partitions get what fits,
+    // else nothing (Kafka's minOneMessage is false for them).
+    if (a.bytes > 0 && int64_t(read->records.size()) > max) return;
     auto buf = std::make_shared<Bytes>(std::move(read->records));
     a.bytes += int64_t(buf->size());
     budget -= int64_t(buf->size());
@@ -103,7 +106,10 @@ class FetchOperation final : public DelayedOperation {
 
   Attempt read_all() {
     Attempt a;
-    int64_t budget = ctx_.version() >= 3 ? req_.max_bytes : INT32_MAX;
+    // Below v3 a request has no limit of its own; fetch.max.bytes bounds every response, so
+    // a request naming one partition many times cannot make it gigabytes.
+    int64_t asked = ctx_.version() >= 3 ? req_.max_bytes : INT32_MAX;
+    int64_t budget = std::min<int64_t>(asked, b_.config().fetch_max_bytes);
     for (const auto& ft : req_.topics) {
       Response::FetchableTopic rt;
       rt.topic = ft.topic;

@@ -443,3 +443,35 @@ TEST_CASE("Produce below v3 (old message sets) is refused per partition with INV
   CHECK(r.responses.at(0).partition_responses.at(0).error_code ==
         err(ErrorCode::kInvalidRecord));
 }
+
+TEST_CASE("fetch.max.bytes bounds a response whatever max_bytes asks, past the first batch") {
+  BrokerFixture f;
+  f.config.fetch_max_bytes = 1024;
+  f.restart();
+  WireClient c(*f.rt, f.endpoint());
+  c.send(create_topic_request("t", 1), 4);
+  (void)c.receive<proto::CreateTopicsResponse>(4);
+  for (int i = 0; i < 4; ++i) {
+    c.send(produce_request("t", 0, make_batch(1, std::string(700, 'a' + i))), 7);
+    (void)c.receive<proto::ProduceResponse>(7);
+  }
+  // One partition named five times, max_bytes at its largest: once the first batch is in
+  // (KIP-74: returned even though it alone exceeds the limit), nothing more fits.
+  auto req = fetch_request("t", 0, 0, 0);
+  req.max_bytes = INT32_MAX;
+  for (int i = 0; i < 4; ++i) req.topics[0].partitions.push_back(req.topics[0].partitions[0]);
+  for (int16_t version : {int16_t(4), int16_t(11)}) {
+    c.send(req, version);
+    auto resp = c.receive<proto::FetchResponse>(version);
+    size_t total = 0, with_data = 0;
+    for (const auto& pd : resp.responses.at(0).partitions) {
+      CHECK(pd.error_code == 0);
+      size_t n = pd.records ? pd.records->size() : 0;
+      total += n;
+      with_data += n > 0;
+    }
+    CHECK(with_data == 1);
+    CHECK(total > 700);
+    CHECK(total < 1024);
+  }
+}

@@ -78,6 +78,7 @@ Status read_headers(ByteReader& body, int32_t index, std::vector<RecordHeader>* 
 struct RecordFields {
   int64_t timestamp_delta = 0;
   int32_t offset_delta = 0;
+  bool null_key = false;
 };
 
 // Decodes the record at the reader's position. Fills `out` (views into the reader's bytes)
@@ -96,6 +97,7 @@ Status read_record(ByteReader& r, int32_t index, RecordFields& fields, RecordVie
   if (!read_nullable(body, key) || !read_nullable(body, value)) {
     return Status::corruption(at_record(index) + "key or value runs past the record's length");
   }
+  fields.null_key = !key;
   if (out) {
     out->timestamp_delta = fields.timestamp_delta;
     out->offset_delta = fields.offset_delta;
@@ -117,6 +119,7 @@ struct RecordsSummary {
   int32_t last_offset_delta = 0;
   int64_t max_timestamp_delta = INT64_MIN;
   bool sequential = true;  // offset deltas are exactly 0, 1, 2, ...
+  bool null_key = false;   // some record has no key
 };
 
 // One zigzag varint of one or two bytes (values -8192..8191), the form nearly every record
@@ -165,6 +168,7 @@ const uint8_t* read_plain_record(const uint8_t* p, const uint8_t* end, RecordFie
   if (record_end - p != 1 || *p != 0) return nullptr;  // a header count of 0 ends the record
   fields.timestamp_delta = timestamp_delta;
   fields.offset_delta = offset_delta;
+  fields.null_key = !key;
   if (out) {
     out->timestamp_delta = timestamp_delta;
     out->offset_delta = offset_delta;
@@ -200,6 +204,7 @@ Status walk_records(ByteSpan payload, int32_t count, RecordsSummary& summary,
     summary.last_offset_delta = fields.offset_delta;
     summary.max_timestamp_delta = std::max(summary.max_timestamp_delta, fields.timestamp_delta);
     if (fields.offset_delta != i) summary.sequential = false;
+    summary.null_key = summary.null_key || fields.null_key;
   }
   if (p != end) {
     return Status::corruption(std::to_string(end - p) + " bytes follow the last of " +
@@ -361,7 +366,9 @@ Result<std::vector<Record>> decode_records(ByteSpan batch, size_t max_decompress
 
 // ---- building -----------------------------------------------------------------------------
 
-RecordBatchBuilder::RecordBatchBuilder(BatchBuilderOptions options) : options_(options) {}
+RecordBatchBuilder::RecordBatchBuilder(BatchBuilderOptions options) : options_(options) {
+  if (options_.delete_horizon_ms) base_timestamp_ = *options_.delete_horizon_ms;
+}
 
 namespace {
 // Bytes that put_nullable() writes for `b`.
@@ -385,12 +392,13 @@ std::optional<ByteSpan> header_value(const RecordHeader& h) {
 
 }  // namespace
 
-void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteSpan> key,
-                             std::optional<ByteSpan> value,
-                             std::span<const RecordHeader> headers) {
+void RecordBatchBuilder::add_at(int64_t offset_delta, int64_t timestamp_ms,
+                                std::optional<ByteSpan> key, std::optional<ByteSpan> value,
+                                std::span<const RecordHeader> headers) {
   STRATA_ASSERT(count_ < limits::kRecordsPerBatchMax, "batch holds too many records");
+  STRATA_ASSERT(offset_delta > last_delta_ && offset_delta <= INT32_MAX, "offset delta order");
   if (count_ == 0) {
-    base_timestamp_ = timestamp_ms;
+    if (!options_.delete_horizon_ms) base_timestamp_ = timestamp_ms;
     max_timestamp_ = timestamp_ms;
   }
   max_timestamp_ = std::max(max_timestamp_, timestamp_ms);
@@ -400,7 +408,7 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteSpan> key,
   uint64_t timestamp_delta =
       zigzag_encode(int64_t(uint64_t(timestamp_ms) - uint64_t(base_timestamp_)));
   STRATA_ASSERT(headers.size() <= size_t(INT32_MAX));
-  size_t body = 1 + uvarint_size(timestamp_delta) + uvarint_size(zigzag_encode(count_)) +
+  size_t body = 1 + uvarint_size(timestamp_delta) + uvarint_size(zigzag_encode(offset_delta)) +
                 nullable_size(key) + nullable_size(value) +
                 uvarint_size(zigzag_encode(int64_t(headers.size())));
   for (const RecordHeader& h : headers) {
@@ -412,7 +420,7 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteSpan> key,
   uint8_t* p = encode_uvarint(records_.data() + at, zigzag_encode(int64_t(body)));
   *p++ = 0;  // record attributes: unused in magic 2
   p = encode_uvarint(p, timestamp_delta);
-  p = encode_uvarint(p, zigzag_encode(count_));  // offset delta
+  p = encode_uvarint(p, zigzag_encode(offset_delta));
   p = put_nullable(p, key);
   p = put_nullable(p, value);
   p = encode_uvarint(p, zigzag_encode(int64_t(headers.size())));
@@ -422,10 +430,13 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteSpan> key,
   }
   STRATA_ASSERT(p == records_.data() + records_.size(), "record length miscounted");
   ++count_;
+  last_delta_ = offset_delta;
 }
 
 Result<Bytes> RecordBatchBuilder::build() const {
-  if (count_ == 0) return Status::invalid_argument("a record batch needs at least one record");
+  if (count_ == 0 && !options_.allow_empty) {
+    return Status::invalid_argument("a record batch needs at least one record");
+  }
   Bytes compressed;
   ByteSpan payload = records_;
   if (options_.codec != Codec::kNone) {
@@ -438,6 +449,13 @@ Result<Bytes> RecordBatchBuilder::build() const {
   int16_t attributes = int16_t(options_.codec);
   if (options_.transactional) attributes |= bf::kTransactionalBit;
   if (options_.control) attributes |= bf::kControlBit;
+  if (options_.log_append_time) attributes |= bf::kTimestampTypeBit;
+  if (options_.delete_horizon_ms) attributes |= bf::kDeleteHorizonBit;
+  int32_t last_offset_delta = options_.last_offset_delta.value_or(int32_t(last_delta_));
+  STRATA_ASSERT(last_offset_delta >= last_delta_ && last_offset_delta >= 0, "offset range");
+  int64_t max_timestamp = options_.max_timestamp_ms.value_or(max_timestamp_);
+  int64_t base_timestamp = count_ == 0 && !options_.delete_horizon_ms ? max_timestamp
+                                                                      : base_timestamp_;
 
   Bytes out;
   out.reserve(bf::kHeaderSize + payload.size());
@@ -448,9 +466,9 @@ Result<Bytes> RecordBatchBuilder::build() const {
   w.i8(bf::kMagicV2);
   size_t crc_at = w.reserve(4);
   w.i16(attributes);
-  w.i32(count_ - 1);  // lastOffsetDelta
-  w.i64(base_timestamp_);
-  w.i64(max_timestamp_);
+  w.i32(last_offset_delta);
+  w.i64(base_timestamp);
+  w.i64(max_timestamp);
   w.i64(options_.producer_id);
   w.i16(options_.producer_epoch);
   w.i32(options_.base_sequence);
@@ -561,6 +579,11 @@ Verdict check_append_batch(ByteSpan batch, const AppendValidationOptions& option
   if (!summary.sequential) {
     return refuse(BatchFault::kInvalidRecord,
                   Status::invalid_argument("record offset deltas are not 0, 1, 2, ..."));
+  }
+  if (options.require_keys && summary.null_key && !h.control()) {
+    return refuse(BatchFault::kInvalidRecord,
+                  Status::invalid_argument("a compacted topic cannot accept a record without "
+                                           "a key"));
   }
   info.size_bytes = batch.size();
   info.codec = *h.codec();

@@ -151,6 +151,16 @@ struct BatchBuilderOptions {
   bool transactional = false;
   bool control = false;  // the caller supplies control-record keys and values
   int32_t partition_leader_epoch = -1;
+  // The log cleaner rewrites a stored batch with some of its records (add_at). It keeps the
+  // batch's timestamp type, offset range and max timestamp, and may stamp a delete horizon
+  // (KIP-534: the hasDeleteHorizonMs bit; baseTimestamp then holds the horizon and record
+  // timestamp deltas are relative to it). An empty batch is allowed then: it keeps an
+  // idempotent producer's last sequence in the log.
+  bool log_append_time = false;
+  std::optional<int64_t> delete_horizon_ms;
+  std::optional<int32_t> last_offset_delta;
+  std::optional<int64_t> max_timestamp_ms;
+  bool allow_empty = false;
 };
 
 class RecordBatchBuilder {
@@ -159,7 +169,13 @@ class RecordBatchBuilder {
 
   // Appends a record; nullopt key/value encode as null (length -1).
   void add(int64_t timestamp_ms, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
-           std::span<const RecordHeader> headers = {});
+           std::span<const RecordHeader> headers = {}) {
+    add_at(count_ == 0 ? 0 : last_delta_ + 1, timestamp_ms, key, value, headers);
+  }
+  // Appends a record at `offset_delta` from the batch's base offset, which must be above the
+  // previous record's (the cleaner leaves gaps where it removed records).
+  void add_at(int64_t offset_delta, int64_t timestamp_ms, std::optional<ByteSpan> key,
+              std::optional<ByteSpan> value, std::span<const RecordHeader> headers = {});
 
   // An idempotent producer stamps its id, epoch and first sequence when the batch is drained.
   void set_producer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
@@ -184,6 +200,7 @@ class RecordBatchBuilder {
   BatchBuilderOptions options_;
   Bytes records_;  // encoded, uncompressed records
   int32_t count_ = 0;
+  int64_t last_delta_ = -1;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;
 };
@@ -229,6 +246,9 @@ struct AppendValidationOptions {
   bool require_zero_base_offset = true;
   // Produce v3+ in Kafka allows exactly one batch per partition; real clients comply.
   bool require_single_batch = false;
+  // A compacted topic refuses records without a key (Kafka: INVALID_RECORD): compaction
+  // keeps the latest record per key, and a keyless record has none.
+  bool require_keys = false;
 };
 
 // What the broker needs about each accepted batch.

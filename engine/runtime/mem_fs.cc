@@ -194,15 +194,20 @@ MemFileSystem::~MemFileSystem() = default;
 
 Status MemFileSystem::maybe_fail(FaultOp op, const std::string& path) {
   if (fail_count_ <= 0 || (fail_mask_ & op) == 0) return ok_status();
+  if (fail_skip_ > 0) {
+    --fail_skip_;
+    return ok_status();
+  }
   --fail_count_;
   ++injected_failures_;
   return Status::io_error("injected fault on " + path);
 }
 
-void MemFileSystem::fail_next_ops(int count, uint32_t op_mask) {
-  STRATA_ASSERT(count >= 0);
+void MemFileSystem::fail_next_ops(int count, uint32_t op_mask, int skip) {
+  STRATA_ASSERT(count >= 0 && skip >= 0);
   fail_count_ = count;
   fail_mask_ = op_mask;
+  fail_skip_ = skip;
 }
 
 const MemFileSystem::Entry* MemFileSystem::find(const std::string& p) const {

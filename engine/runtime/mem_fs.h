@@ -69,8 +69,9 @@ class MemFileSystem : public FileSystem {
   // `torn_random`, if given, picks how much of the last written file's unsynced tail survives.
   void crash(std::optional<uint64_t> torn_random = std::nullopt);
 
-  // The next `count` operations whose kind is in `op_mask` fail with kIoError.
-  void fail_next_ops(int count, uint32_t op_mask = kFaultAll);
+  // The next `count` operations whose kind is in `op_mask` fail with kIoError, after `skip`
+  // such operations that succeed (a crash at every step of a protocol, one run per skip).
+  void fail_next_ops(int count, uint32_t op_mask = kFaultAll, int skip = 0);
   int64_t injected_failures() const { return injected_failures_; }
 
   // Bytes written but not yet synced, over all live files (for tests and the visualizer).
@@ -104,6 +105,7 @@ class MemFileSystem : public FileSystem {
   uint64_t generation_ = 0;  // bumped by crash(); stale handles compare against it
   int fail_count_ = 0;
   uint32_t fail_mask_ = 0;
+  int fail_skip_ = 0;
   int64_t injected_failures_ = 0;
 };
 

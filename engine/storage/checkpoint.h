@@ -1,5 +1,5 @@
-// The per-partition checkpoint file (layout in log_format.h): log start offset, recovery point
-// and the clean-shutdown flag. Replaced atomically: write a temp file, sync, rename, sync_dir.
+// The per-partition checkpoint file (layout in log_format.h): log start offset, recovery point,
+// the clean-shutdown flag and the cleaner point. Replaced atomically: write a temp file, sync, rename, sync_dir.
 #pragma once
 
 #include <optional>
@@ -15,6 +15,7 @@ struct LogCheckpoint {
   Offset log_start_offset;
   Offset recovery_point;
   bool clean_shutdown = false;
+  Offset cleaner_point{0};  // the log cleaner's first dirty offset
 };
 
 // nullopt if there is no checkpoint file; kCorruption if it exists but fails its checks.

@@ -22,6 +22,18 @@ Status LogConfig::validate() const {
   if (file_delete_delay_ms < 0) {
     return Status::invalid_argument("file.delete.delay.ms must be >= 0");
   }
+  if (!(min_cleanable_dirty_ratio >= 0.0 && min_cleanable_dirty_ratio <= 1.0)) {
+    return Status::invalid_argument("min.cleanable.dirty.ratio must be in [0, 1]");
+  }
+  if (min_compaction_lag_ms < 0) {
+    return Status::invalid_argument("min.compaction.lag.ms must be >= 0");
+  }
+  if (max_compaction_lag_ms < 1) {
+    return Status::invalid_argument("max.compaction.lag.ms must be positive");
+  }
+  if (delete_retention_ms < 0) {
+    return Status::invalid_argument("delete.retention.ms must be >= 0");
+  }
   return ok_status();
 }
 

@@ -28,6 +28,23 @@ struct LogConfig {
   // files at once (reads copy bytes out, so no reader can still hold a deleted segment).
   int64_t file_delete_delay_ms = 60000;
 
+  // log.cleanup.policy / cleanup.policy: "delete" runs the two retention rules above,
+  // "compact" runs the log cleaner (log_cleaner.h); both may be on.
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  // log.cleaner.min.cleanable.ratio / min.cleanable.dirty.ratio: clean once this share of the
+  // cleanable bytes has not been cleaned yet.
+  double min_cleanable_dirty_ratio = 0.5;
+  // log.cleaner.min.compaction.lag.ms / min.compaction.lag.ms: a record stays uncompacted at
+  // least this long (by its batch's max timestamp).
+  int64_t min_compaction_lag_ms = 0;
+  // log.cleaner.max.compaction.lag.ms / max.compaction.lag.ms: a segment whose records are
+  // this old is cleaned whatever the dirty ratio.
+  int64_t max_compaction_lag_ms = INT64_MAX;
+  // log.cleaner.delete.retention.ms / delete.retention.ms: how long a tombstone outlives the
+  // clean that first saw it (so that consumers reading from the start see the delete).
+  int64_t delete_retention_ms = 86400000;
+
   // kInvalidArgument naming the first bad field.
   Status validate() const;
 };

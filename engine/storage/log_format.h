@@ -24,14 +24,22 @@
 //   8  4  relativeOffset  u32  last offset of the batch that carried that timestamp
 // Timestamps strictly increase; offsets never decrease.
 //
-// strata-log.checkpoint (27 bytes, big-endian):
+// strata-log.checkpoint (35 bytes, big-endian):
 //   0  4  magic           u32  0x53544C43 ("STLC")
-//   4  2  version         u16  1
+//   4  2  version         u16  2
 //   6  1  flags           u8   bit 0: clean shutdown (every byte below recoveryPoint synced
 //                              and nothing written since)
 //   7  8  logStartOffset  i64
 //  15  8  recoveryPoint   i64  every batch below this offset was synced (log and indexes)
-//  23  4  crc             u32  CRC-32C of bytes [0, 23)
+//  23  8  cleanerPoint    i64  the log cleaner's first dirty offset (log_cleaner.h)
+//  31  4  crc             u32  CRC-32C of bytes [0, 31)
+// Version 1 (27 bytes) had no cleanerPoint: its crc is at 23. It is read as cleanerPoint 0.
+//
+// Transient files of the log cleaner, named after the first segment they replace:
+//   <base>.log.cleaned   being written; recovery removes it
+//   <base>.log.swap      complete and synced; recovery finishes the swap: it removes the
+//                        segments whose base lies in [base, the swap's next offset) and
+//                        renames it to <base>.log
 #pragma once
 
 #include <cstddef>
@@ -58,15 +66,21 @@ inline constexpr size_t kTimeEntrySize = 12;
 inline constexpr std::string_view kCheckpointName = "strata-log.checkpoint";
 inline constexpr std::string_view kCheckpointTmpName = "strata-log.checkpoint.tmp";
 inline constexpr uint32_t kCheckpointMagic = 0x53544C43;
-inline constexpr uint16_t kCheckpointVersion = 1;
+inline constexpr uint16_t kCheckpointVersion = 2;
+inline constexpr uint16_t kCheckpointVersionV1 = 1;
+inline constexpr size_t kCheckpointV1CrcAt = 23;
+inline constexpr size_t kCheckpointV1Size = 27;
 inline constexpr uint8_t kCheckpointCleanFlag = 0x01;
 inline constexpr size_t kCheckpointMagicAt = 0;
 inline constexpr size_t kCheckpointVersionAt = 4;
 inline constexpr size_t kCheckpointFlagsAt = 6;
 inline constexpr size_t kCheckpointLogStartAt = 7;
 inline constexpr size_t kCheckpointRecoveryPointAt = 15;
-inline constexpr size_t kCheckpointCrcAt = 23;
-inline constexpr size_t kCheckpointSize = 27;
+inline constexpr size_t kCheckpointCleanerPointAt = 23;
+inline constexpr size_t kCheckpointCrcAt = 31;
+inline constexpr size_t kCheckpointSize = 35;
+inline constexpr std::string_view kCleanedSuffix = ".cleaned";
+inline constexpr std::string_view kSwapSuffix = ".swap";
 static_assert(kCheckpointCrcAt + 4 == kCheckpointSize);
 
 // A batch larger than one request frame cannot have been appended: anything bigger on disk is

@@ -2,6 +2,7 @@
 // recovery.cc; roll, retention, truncation and checkpoints in retention.cc.
 #include "engine/storage/partition_log.h"
 
+#include <algorithm>
 #include <string>
 
 #include "engine/storage/log_format.h"
@@ -136,8 +137,11 @@ Result<ReadResult> PartitionLog::read(Offset from, int32_t max_bytes, Offset max
   STRATA_ASSERT(it != segments_.begin(), "log start below the first segment");
   for (--it; it != segments_.end(); ++it) {
     Segment& s = *it->second;
-    if (s.next_offset() <= from) continue;  // `from` is in a gap; a later segment has it
-    STRATA_ASSIGN_OR_RETURN(SegmentRead sr, s.read(from, max_bytes, max_offset_exclusive));
+    // `from` is in a gap, or the segment was emptied by the cleaner: a later segment has it.
+    if (s.next_offset() <= from || s.empty()) continue;
+    // Past a gap (compaction), the next segment is read from its start.
+    Offset at = std::max(from, s.base_offset());
+    STRATA_ASSIGN_OR_RETURN(SegmentRead sr, s.read(at, max_bytes, max_offset_exclusive));
     if (sr.batch_count > 0) {
       r.records = std::move(sr.bytes);
       r.first_offset = sr.first_offset;

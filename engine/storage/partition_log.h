@@ -25,6 +25,7 @@
 #include "engine/base/status.h"
 #include "engine/runtime/runtime.h"
 #include "engine/storage/checkpoint.h"
+#include "engine/storage/log_cleaner.h"
 #include "engine/storage/log_config.h"
 #include "engine/storage/segment.h"
 
@@ -103,6 +104,13 @@ class PartitionLog {
   // next check, segment and index settings from the next new segment, as in Kafka.
   // `config` must be valid (LogConfig::validate).
   void reconfigure(const LogConfig& config);
+  // Compaction (log_cleaner.h). cleanable_range: nullopt unless the log is compacted and has
+  // dirty bytes below its cleanable end. clean_step: one unit of a pass (the key map, or one
+  // group of segments rewritten and swapped in); call again until pass_done.
+  std::optional<CleanableRange> cleanable_range(int64_t now_ms) const;
+  Result<CleanStats> clean_step(int64_t now_ms, const CleanOptions& options);
+  Offset cleaner_point() const { return cleaner_point_; }
+
   // Flushes and records a clean shutdown; the object is unusable afterwards.
   Status close();
   // Removes the partition directory; the object is unusable afterwards.
@@ -127,6 +135,16 @@ class PartitionLog {
                        const std::optional<LogCheckpoint>& checkpoint, int64_t now_ms);
   Status remove_segment_files(Offset base);
   Status drop_segments_after(Offset base, const std::string& why);
+  Result<bool> finish_interrupted_cleans(const std::vector<std::string>& names);
+  Status finish_swap(const std::string& swap_name, Offset base,
+                     const std::vector<std::string>& names);
+  // log_cleaner.cc
+  Status start_clean_pass(int64_t now_ms, const CleanOptions& options, CleanStats& stats);
+  Status clean_group(const std::vector<Offset>& bases, int64_t now_ms,
+                     const CleanOptions& options, CleanStats& stats);
+  Status write_cleaned(Segment& seg, File& out, int64_t now_ms, const CleanOptions& options,
+                       CleanStats& stats);
+  Status swap_in_cleaned(const std::vector<Offset>& bases, int64_t now_ms);
   // retention.cc
   Status roll(int64_t now_ms);
   Status delete_oldest_segment(const std::string& reason);
@@ -148,6 +166,11 @@ class PartitionLog {
   Offset log_start_;
   Offset recovery_point_;               // everything below was synced
   Offset checkpointed_recovery_point_;  // recovery point in the checkpoint file
+  Offset cleaner_point_{0};             // first dirty offset (log_cleaner.h)
+  // Goes up whenever segments are deleted or truncated other than by the cleaner: a clean
+  // pass started before is abandoned (its key map and groups no longer describe the log).
+  uint64_t layout_generation_ = 0;
+  std::unique_ptr<CleanPass> pass_;
   int64_t last_flush_ms_ = 0;
   std::function<void(Offset)> roll_listener_;
   bool dir_dirty_ = false;  // directory entries changed since the last sync_dir

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 
-#include "engine/storage/log_format.h"
 #include "engine/storage/leader_epoch_file.h"
+#include "engine/storage/log_format.h"
 #include "engine/storage/partition_log.h"
 
 namespace strata {
@@ -23,10 +23,82 @@ Result<std::optional<LogCheckpoint>> PartitionLog::read_checkpoint() {
   return std::optional<LogCheckpoint>();
 }
 
+namespace {
+
+// The offset after the last whole batch of a synced .swap file (its base if it is empty).
+Result<Offset> swap_next_offset(FileSystem& fs, const std::string& path, Offset base) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, OpenMode::kReadOnly));
+  uint64_t size = file->size();
+  uint64_t pos = 0;
+  Offset next = base;
+  uint8_t header[batch_format::kHeaderSize];
+  while (size - pos >= sizeof header) {
+    STRATA_ASSIGN_OR_RETURN(size_t n, file->read_at(pos, header));
+    Result<StoredBatchHeader> h = parse_stored_batch_header(ByteSpan(header, n));
+    if (!h.is_ok() || h->size_bytes() > size - pos || h->base() < next) break;
+    next = h->last() + 1;
+    pos += h->size_bytes();
+  }
+  return next;
+}
+
+}  // namespace
+
+// A swap file is complete and synced (log_cleaner.cc renames it only then): the segments it
+// replaces are those based in [base, its next offset) — a replaced segment after them had no
+// record left, so keeping it loses nothing — and it becomes <base>.log.
+Status PartitionLog::finish_swap(const std::string& swap_name, Offset base,
+                                 const std::vector<std::string>& names) {
+  std::string swap_path = dir_ + "/" + swap_name;
+  STRATA_ASSIGN_OR_RETURN(Offset next, swap_next_offset(rt_.fs(), swap_path, base));
+  STRATA_RETURN_IF_ERROR(remove_segment_files(base));
+  for (const std::string& name : names) {
+    std::optional<lf::SegmentFileName> parsed = lf::parse_segment_file_name(name);
+    if (!parsed || parsed->kind != lf::FileKind::kLog) continue;
+    if (parsed->base > base && parsed->base < next) {
+      STRATA_RETURN_IF_ERROR(remove_segment_files(parsed->base));
+    }
+  }
+  STRATA_RETURN_IF_ERROR(
+      rt_.fs().rename(swap_path, dir_ + "/" + lf::segment_file_name(base, lf::FileKind::kLog)));
+  rt_.warn(kComponent, "finished the interrupted swap of cleaned segment " + swap_path +
+                           " (offsets up to " + std::to_string(next.value()) + ")");
+  return ok_status();
+}
+
+// Leftovers of a clean that a crash interrupted (log_format.h): a .cleaned file is removed,
+// a .swap file is swapped in. Returns whether the directory changed.
+Result<bool> PartitionLog::finish_interrupted_cleans(const std::vector<std::string>& names) {
+  bool changed = false;
+  for (const std::string& name : names) {
+    bool cleaned = name.ends_with(lf::kCleanedSuffix);
+    bool swap = name.ends_with(lf::kSwapSuffix);
+    if (!cleaned && !swap) continue;
+    size_t suffix = cleaned ? lf::kCleanedSuffix.size() : lf::kSwapSuffix.size();
+    std::optional<lf::SegmentFileName> parsed =
+        lf::parse_segment_file_name(std::string_view(name).substr(0, name.size() - suffix));
+    if (!parsed || parsed->kind != lf::FileKind::kLog) continue;  // warned about by scan_dir
+    if (cleaned) {
+      rt_.warn(kComponent, "removing unfinished cleaned segment " + dir_ + "/" + name);
+      STRATA_RETURN_IF_ERROR(rt_.fs().remove(dir_ + "/" + name));
+    } else {
+      STRATA_RETURN_IF_ERROR(finish_swap(name, parsed->base, names));
+    }
+    changed = true;
+    dir_dirty_ = true;
+  }
+  return changed;
+}
+
 // Base offsets of the segments present, sorted. Removes leftovers we own (a temp checkpoint,
-// index files without a .log) and warns about, but keeps, files we do not recognise.
+// index files without a .log, an interrupted clean's files) and warns about, but keeps, files
+// we do not recognise.
 Result<std::vector<Offset>> PartitionLog::scan_dir() {
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, rt_.fs().list_dir(dir_));
+  STRATA_ASSIGN_OR_RETURN(bool cleans_finished, finish_interrupted_cleans(names));
+  if (cleans_finished) {
+    STRATA_ASSIGN_OR_RETURN(names, rt_.fs().list_dir(dir_));
+  }
   std::vector<Offset> bases;
   std::vector<std::string> orphans;
   for (const std::string& name : names) {
@@ -84,9 +156,14 @@ Status PartitionLog::load_segments(const std::vector<Offset>& bases,
   for (size_t i = 0; i < bases.size(); ++i) {
     Offset base = bases[i];
     bool has_next = i + 1 < bases.size();
-    if (!segments_.empty() && base != log_end_offset()) {
-      // An overlap is corruption; a hole means the end of the previous segment was lost
-      // (unsynced) while this one's entry survived. Either way the log ends here.
+    // An overlap is corruption. A hole above the recovery point means the end of the previous
+    // segment was lost (unsynced) while this one's entry survived; either way the log ends
+    // here. Below it, a hole is the log cleaner's: it removes records, so a cleaned segment
+    // may end below the next one's base (it checkpoints a recovery point above its work
+    // before it swaps segments).
+    bool hole_allowed = clean || base <= recovery_point;
+    if (!segments_.empty() &&
+        (base < log_end_offset() || (base > log_end_offset() && !hole_allowed))) {
       rt_.warn(kComponent,
                "segment " + dir_ + "/" + lf::segment_file_name(base, lf::FileKind::kLog) +
                    " does not start at the end of the previous one (" +
@@ -97,16 +174,19 @@ Status PartitionLog::load_segments(const std::vector<Offset>& bases,
     }
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Segment> seg,
                             Segment::open(rt_.fs(), dir_, base, segment_options(), now_ms));
-    bool scan = !clean && !(has_next && bases[i + 1] <= recovery_point);
+    bool synced = clean || (has_next && bases[i + 1] <= recovery_point);
+    bool scan = !synced;
+    // Only a synced segment may hold the gaps a clean leaves; the active one never does.
+    Segment::Gaps gaps = synced && has_next ? Segment::Gaps::kAllowed : Segment::Gaps::kRefused;
     if (!scan) {
-      if (Status st = seg->load(); !st.is_ok()) {
+      if (Status st = seg->load(gaps); !st.is_ok()) {
         rt_.warn(kComponent, "rebuilding the indexes of " + seg->log_path() + ": " + st.message());
         scan = true;
       }
     }
     std::optional<RecoveryCut> cut;
     if (scan) {
-      STRATA_ASSIGN_OR_RETURN(cut, seg->recover());
+      STRATA_ASSIGN_OR_RETURN(cut, seg->recover(gaps));
     }
     if (cut) {
       rt_.warn(kComponent, "truncating " + seg->log_path() + " at position " +
@@ -143,6 +223,7 @@ Status PartitionLog::recover(int64_t now_ms) {
                              " is beyond the recovered log end of " + dir_ + "; using the end");
     log_start_ = log_end_offset();
   }
+  cleaner_point_ = cp ? std::clamp(cp->cleaner_point, log_start_, log_end_offset()) : log_start_;
   // Everything recovery kept is made durable, so the recovery point can move to the end.
   STRATA_RETURN_IF_ERROR(flush_at(now_ms));
   // Written unclean: a crash from now on must trigger recovery at the next open.

@@ -30,7 +30,7 @@ Status PartitionLog::roll(int64_t now_ms) {
 }
 
 Status PartitionLog::write_checkpoint(bool clean) {
-  LogCheckpoint cp{log_start_, recovery_point_, clean};
+  LogCheckpoint cp{log_start_, recovery_point_, clean, cleaner_point_};
   STRATA_RETURN_IF_ERROR(fail(write_log_checkpoint(rt_.fs(), dir_, cp)));
   checkpointed_recovery_point_ = recovery_point_;
   dir_dirty_ = false;  // the checkpoint's sync_dir made every entry durable
@@ -47,6 +47,7 @@ Status PartitionLog::delete_oldest_segment(const std::string& reason) {
   STRATA_RETURN_IF_ERROR(fail(s.remove_files(rt_.fs())));
   segments_.erase(it);
   dir_dirty_ = true;
+  ++layout_generation_;
   if (log_start_ < next_base) log_start_ = next_base;
   return ok_status();
 }
@@ -60,11 +61,13 @@ Status PartitionLog::delete_segments_below_log_start(bool* deleted) {
   return ok_status();
 }
 
-// Kafka's three retention rules, oldest segment first, never the active segment.
+// Kafka's three retention rules, oldest segment first, never the active segment. Time and
+// size apply only with cleanup.policy "delete": a compact-only topic keeps every key's latest
+// record however old (the log cleaner removes the rest).
 Status PartitionLog::delete_retained_segments(int64_t now_ms) {
   bool deleted = false;
   STRATA_RETURN_IF_ERROR(delete_segments_below_log_start(&deleted));
-  while (config_.retention_ms >= 0 && segments_.size() > 1) {
+  while (config_.cleanup_delete && config_.retention_ms >= 0 && segments_.size() > 1) {
     const Segment& s = *segments_.begin()->second;
     int64_t newest_ms = s.max_timestamp_ms() >= 0 ? s.max_timestamp_ms() : s.created_ms();
     if (now_ms - newest_ms <= config_.retention_ms) break;
@@ -73,7 +76,7 @@ Status PartitionLog::delete_retained_segments(int64_t now_ms) {
         std::to_string(newest_ms) + ", now " + std::to_string(now_ms) + ")"));
     deleted = true;
   }
-  if (config_.retention_bytes >= 0) {
+  if (config_.cleanup_delete && config_.retention_bytes >= 0) {
     uint64_t total = size_bytes();
     uint64_t limit = uint64_t(config_.retention_bytes);
     while (segments_.size() > 1 && total - segments_.begin()->second->size_bytes() >= limit) {
@@ -140,6 +143,7 @@ Status PartitionLog::drop_segments_after(Offset base, const std::string& why) {
     STRATA_RETURN_IF_ERROR(fail(last->second->remove_files(rt_.fs())));
     segments_.erase(last);
     dir_dirty_ = true;
+    ++layout_generation_;
   }
   return ok_status();
 }
@@ -154,7 +158,9 @@ Status PartitionLog::truncate_to(Offset end) {
   auto keep = std::prev(segments_.upper_bound(std::max(end - 1, segments_.begin()->first)));
   STRATA_RETURN_IF_ERROR(drop_segments_after(keep->first, "truncation"));
   STRATA_RETURN_IF_ERROR(fail(active().truncate_to(end)));
+  ++layout_generation_;
   if (log_start_ > log_end_offset()) log_start_ = log_end_offset();  // a batch straddled it
+  if (cleaner_point_ > log_end_offset()) cleaner_point_ = log_end_offset();
   if (recovery_point_ > log_end_offset()) recovery_point_ = log_end_offset();
   STRATA_RETURN_IF_ERROR(flush());
   STRATA_RETURN_IF_ERROR(write_checkpoint(false));
@@ -177,8 +183,10 @@ Status PartitionLog::truncate_fully_and_start_at(Offset start) {
       Segment::create(rt_.fs(), dir_, start, segment_options(), now_ms);
   if (!seg.is_ok()) return fail(seg.status());
   segments_[start] = std::move(seg).value();
+  ++layout_generation_;
   log_start_ = start;
   recovery_point_ = start;
+  cleaner_point_ = start;
   STRATA_RETURN_IF_ERROR(flush());
   return write_checkpoint(false);
 }

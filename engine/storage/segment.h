@@ -59,13 +59,18 @@ class Segment {
   static Result<std::unique_ptr<Segment>> open(FileSystem& fs, const std::string& dir, Offset base,
                                                const Options& options, int64_t now_ms);
 
+  // Whether offsets may jump between batches. Only the log cleaner makes such gaps, and only
+  // in segments it synced below the recovery point; anywhere else a jump means a corrupt
+  // baseOffset (it is outside the CRC), so recovery cuts there.
+  enum class Gaps : uint8_t { kRefused, kAllowed };
+
   // Fast path for a segment that was synced before the recovery point: loads both indexes and
   // reads the batch headers after the last offset index entry. kCorruption if an index file
   // was missing or anything is inconsistent; the caller then falls back to recover().
-  Status load();
+  Status load(Gaps gaps);
   // Full scan: checks every batch (structure, offset order, CRC-32C), cuts the .log at the
   // first bad one and rebuilds both indexes. Returns the cut, if any.
-  Result<std::optional<RecoveryCut>> recover();
+  Result<std::optional<RecoveryCut>> recover(Gaps gaps);
 
   // Appends back-to-back batches whose offsets were already assigned (base ≥ next_offset()).
   Status append(ByteSpan batches);
@@ -130,6 +135,7 @@ class Segment {
   int64_t created_ms_ = 0;
   bool dirty_ = false;
   bool index_files_missing_ = false;  // found on disk without them: load() refuses
+  Gaps gaps_ = Gaps::kRefused;        // as given to the last load() or recover()
   // Where the last read() stopped: the batch boundary at byte `pos`, where offset `next`
   // begins. A consumer's next fetch starts there, so position_of() answers it without
   // scanning headers from an index entry. Forgotten whenever the log is cut or reloaded.

@@ -13,10 +13,12 @@ namespace bf = batch_format;
 namespace {
 
 // Checks that a batch found on disk may follow `next` inside a segment based at `base`.
-// Offsets must be contiguous: nothing (no compaction yet) makes gaps, and baseOffset is not
-// covered by the CRC, so this is the only check of it. Compaction will relax this to "above".
-Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next) {
-  if (h.base() != next) {
+// Offsets are contiguous, or (Gaps::kAllowed) strictly increase: they jump where the log
+// cleaner removed whole batches. baseOffset is not covered by the CRC, so this is the only
+// check of it.
+Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next,
+                         Segment::Gaps gaps) {
+  if (h.base() < next || (h.base() != next && gaps == Segment::Gaps::kRefused)) {
     return Status::corruption("batch base offset " + std::to_string(h.base_offset) + " where " +
                               std::to_string(next.value()) + " was expected");
   }
@@ -50,7 +52,7 @@ Status Segment::derive_tail_state() {
       }
       next_offset_ = h.base();
     }
-    STRATA_RETURN_IF_ERROR(check_batch_order(h, base_, next_offset_));
+    STRATA_RETURN_IF_ERROR(check_batch_order(h, base_, next_offset_, gaps_));
     if (h.max_timestamp > max_timestamp_ms_) {
       max_timestamp_ms_ = h.max_timestamp;
       offset_of_max_timestamp_ = h.last();
@@ -84,7 +86,8 @@ Status Segment::fold_time_index() {
   return ok_status();
 }
 
-Status Segment::load() {
+Status Segment::load(Gaps gaps) {
+  gaps_ = gaps;
   if (index_files_missing_) return Status::corruption("index file missing");
   size_ = log_->size();
   read_hint_ = {};
@@ -97,7 +100,8 @@ Status Segment::load() {
   return ok_status();
 }
 
-Result<std::optional<RecoveryCut>> Segment::recover() {
+Result<std::optional<RecoveryCut>> Segment::recover(Gaps gaps) {
+  gaps_ = gaps;
   STRATA_RETURN_IF_ERROR(offset_index_->clear());
   STRATA_RETURN_IF_ERROR(time_index_->clear());
   STRATA_RETURN_IF_ERROR(reset_state());
@@ -117,7 +121,7 @@ Result<std::optional<RecoveryCut>> Segment::recover() {
       why = h.status().message();
       break;
     }
-    if (Status order = check_batch_order(*h, base_, next_offset_); !order.is_ok()) {
+    if (Status order = check_batch_order(*h, base_, next_offset_, gaps_); !order.is_ok()) {
       why = order.message();
       break;
     }

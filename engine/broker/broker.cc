@@ -24,6 +24,7 @@ Broker::~Broker() {
   }
   if (maintenance_timer_.value() != 0) rt_.cancel(maintenance_timer_);
   if (flush_timer_.value() != 0) rt_.cancel(flush_timer_);
+  if (cleaner_timer_.value() != 0) rt_.cancel(cleaner_timer_);
 }
 
 Status Broker::start() {
@@ -39,6 +40,7 @@ Status Broker::start() {
   started_ = true;
   schedule_maintenance();
   schedule_flush();
+  if (config_.log_cleaner_enable) schedule_cleaner(false);
   rt_.info("broker", "node " + std::to_string(config_.node_id.value()) + " listening on " +
                          bound_.to_string() + ", advertised as " + advertised().to_string() +
                          ", log dirs " + config_.log_dirs.front());
@@ -89,6 +91,18 @@ void Broker::schedule_flush() {
       }
     }
     schedule_flush();
+  });
+}
+
+void Broker::schedule_cleaner(bool more_work) {
+  // A pass runs one step per timer, so serving requests interleaves with cleaning.
+  auto after = std::chrono::milliseconds(more_work ? 0 : config_.log_cleaner_backoff_ms);
+  cleaner_timer_ = rt_.schedule(after, [this] {
+    cleaner_timer_ = TimerId(0);
+    if (stopping_) return;
+    bool more = topics_.clean_step(rt_.wall_clock_ms(),
+                                   uint64_t(config_.log_cleaner_dedupe_buffer_size));
+    schedule_cleaner(more);
   });
 }
 

@@ -94,6 +94,8 @@ class Broker final : public RequestSink {
   void answer_unsupported(const RequestContext& ctx);
   void schedule_maintenance();
   void schedule_flush();
+  // The log cleaner: a step soon while a pass has work, log.cleaner.backoff.ms otherwise.
+  void schedule_cleaner(bool more_work);
 
   Runtime& rt_;
   BrokerConfig config_;
@@ -107,6 +109,7 @@ class Broker final : public RequestSink {
   BrokerStats stats_;
   TimerId maintenance_timer_{0};
   TimerId flush_timer_{0};
+  TimerId cleaner_timer_{0};
   bool started_ = false;
   bool stopping_ = false;
 };

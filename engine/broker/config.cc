@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 
 // Keys Kafka knows that have no effect in strata (yet); listed so they do not warn as unknown.
-constexpr std::array<std::string_view, 32> kIgnoredKeys = {
+constexpr std::array<std::string_view, 30> kIgnoredKeys = {
     "num.network.threads", "num.io.threads", "num.replica.fetchers",
     "num.recovery.threads.per.data.dir", "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes", "background.threads", "listener.security.protocol.map",
@@ -24,7 +24,7 @@ constexpr std::array<std::string_view, 32> kIgnoredKeys = {
     "security.inter.broker.protocol",
     "sasl.enabled.mechanisms", "ssl.keystore.location", "metric.reporters",
     "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
-    "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.threads",
     "replica.fetch.max.bytes", "replica.socket.timeout.ms", "compression.gzip.level",
     "broker.id.generation.enable", "log.preallocate"};
 
@@ -125,6 +125,10 @@ const std::map<std::string_view, Setter>& broker_setters() {
        long_setter(&BrokerConfig::log_flush_scheduler_interval_ms, 1)},
       {"queued.max.requests", int_setter(&BrokerConfig::queued_max_requests, 1, 100000)},
       {"fetch.max.bytes", int_setter(&BrokerConfig::fetch_max_bytes, 1024, kIntMax)},
+      {"log.cleaner.enable", bool_setter(&BrokerConfig::log_cleaner_enable)},
+      {"log.cleaner.backoff.ms", long_setter(&BrokerConfig::log_cleaner_backoff_ms, 1)},
+      {"log.cleaner.dedupe.buffer.size",
+       long_setter(&BrokerConfig::log_cleaner_dedupe_buffer_size, 1 << 20)},
       {"producer.id.expiration.ms",
        long_setter(&BrokerConfig::producer_id_expiration_ms, 1)},
       {"group.min.session.timeout.ms",

@@ -39,6 +39,11 @@ struct BrokerConfig {
   int64_t log_retention_check_interval_ms = 300000;
   int64_t log_flush_scheduler_interval_ms = kLongMax;
   int32_t queued_max_requests = 500;
+  // The log cleaner (compacted topics): whether it runs, how long it sleeps when no log is
+  // dirty enough, and its key map's budget for one pass.
+  bool log_cleaner_enable = true;
+  int64_t log_cleaner_backoff_ms = 15000;
+  int64_t log_cleaner_dedupe_buffer_size = 134217728;
   int64_t producer_id_expiration_ms = 86400000;  // idle idempotent producers are forgotten
   std::string cluster_id;  // empty: generated on first start and kept in meta.properties
   TopicConfig topic_defaults;  // log.* keys

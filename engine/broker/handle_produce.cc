@@ -36,7 +36,9 @@ bool produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
     out.error_code = code(ErrorCode::kInvalidRecord);
     return false;
   }
-  AppendValidation v = validate_for_append(records);
+  AppendValidationOptions options;
+  options.require_keys = topic.config.cleanup_policy.find("compact") != std::string::npos;
+  AppendValidation v = validate_for_append(records, options);
   if (!v.ok()) {
     b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() + ": " +
                                     v.status.message());

@@ -17,6 +17,26 @@ Result<int64_t> parse_long(std::string_view value, int64_t min, int64_t max) {
   return v;
 }
 
+Result<double> parse_double(std::string_view value, double min, double max) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || ptr != value.data() + value.size() || value.empty()) {
+    return Status::invalid_argument("expected a number");
+  }
+  if (!(v >= min && v <= max)) {
+    return Status::invalid_argument("expected a value in [" + format_double(min) + ", " +
+                                    format_double(max) + "]");
+  }
+  return v;
+}
+
+std::string format_double(double v) {
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  STRATA_ASSERT(ec == std::errc());
+  return std::string(buf, ptr);
+}
+
 Result<bool> parse_bool(std::string_view value) {
   if (value == "true" || value == "TRUE" || value == "True") return true;
   if (value == "false" || value == "FALSE" || value == "False") return false;
@@ -101,6 +121,20 @@ const std::vector<TopicKeyDef> kTopicKeys = {
                 [](const TopicConfig& c) {
                   return std::string(c.unclean_leader_election_enable ? "true" : "false");
                 }},
+    TopicKeyDef{"min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio",
+                [](TopicConfig& c, std::string_view v) {
+                  auto r = parse_double(v, 0.0, 1.0);
+                  if (!r) return r.status();
+                  c.min_cleanable_dirty_ratio = *r;
+                  return ok_status();
+                },
+                [](const TopicConfig& c) { return format_double(c.min_cleanable_dirty_ratio); }},
+    STRATA_LONG_KEY("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms",
+                    min_compaction_lag_ms, 0),
+    STRATA_LONG_KEY("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms",
+                    max_compaction_lag_ms, 1),
+    STRATA_LONG_KEY("delete.retention.ms", "log.cleaner.delete.retention.ms",
+                    delete_retention_ms, 0),
 };
 
 #undef STRATA_LONG_KEY

@@ -33,6 +33,10 @@ struct TopicConfig {
   std::string compression_type = "producer";
   int64_t file_delete_delay_ms = 60000;
   bool unclean_leader_election_enable = false;
+  double min_cleanable_dirty_ratio = 0.5;
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = kLongMax;
+  int64_t delete_retention_ms = 86400000;
 };
 
 // How a topic config key maps to its broker default key and how it is parsed and printed.
@@ -55,5 +59,8 @@ Result<TopicConfig> apply_overrides(const TopicConfig& defaults,
 // Value parsers shared with the broker config; errors name the expected form.
 Result<int64_t> parse_long(std::string_view value, int64_t min, int64_t max);
 Result<bool> parse_bool(std::string_view value);
+Result<double> parse_double(std::string_view value, double min, double max);
+// Shortest text that reads back as `v` ("0.5").
+std::string format_double(double v);
 
 }  // namespace strata::broker

@@ -20,6 +20,12 @@ LogConfig to_log_config(const TopicConfig& c) {
   l.index_interval_bytes = c.index_interval_bytes;
   l.segment_index_bytes = c.segment_index_bytes;
   l.file_delete_delay_ms = c.file_delete_delay_ms;
+  l.cleanup_compact = c.cleanup_policy.find("compact") != std::string::npos;
+  l.cleanup_delete = c.cleanup_policy.find("delete") != std::string::npos;
+  l.min_cleanable_dirty_ratio = c.min_cleanable_dirty_ratio;
+  l.min_compaction_lag_ms = c.min_compaction_lag_ms;
+  l.max_compaction_lag_ms = c.max_compaction_lag_ms;
+  l.delete_retention_ms = c.delete_retention_ms;
   return l;
 }
 

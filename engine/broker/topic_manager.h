@@ -7,7 +7,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/broker/config.h"
@@ -89,6 +92,9 @@ class TopicManager {
   void maintain(int64_t now_ms);
   // Flushes every partition (log.flush.scheduler.interval.ms and shutdown).
   Status flush_all();
+  // One step of the log cleaner (topic_cleaner.cc): goes on with the partition being cleaned,
+  // or starts a pass on the dirtiest compacted partition. False when nothing needs cleaning.
+  bool clean_step(int64_t now_ms, uint64_t key_map_bytes_max);
 
  private:
   Result<std::unique_ptr<PartitionReplica>> open_partition(const std::string& topic,
@@ -107,6 +113,11 @@ class TopicManager {
   std::map<std::string, int> partitions_per_dir_;
   bool loaded_ = false;
   uint64_t layout_version_ = 0;
+  PartitionReplica* dirtiest_log(int64_t now_ms);
+  // The cleaner's partition in mid-pass, and those it gave up on after an error.
+  std::optional<std::pair<std::string, int32_t>> cleaning_;
+  CleanStats pass_stats_;
+  std::set<std::string> uncleanable_;
   int64_t next_producer_id_ = 0;  // ids in [next, block end) are claimed and unused
   int64_t producer_id_block_end_ = 0;
 };

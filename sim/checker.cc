@@ -57,6 +57,7 @@ struct Index {
   std::map<std::string, const OpRecord*> acks;                  // value → ack
   std::map<TopicPartition, std::map<int64_t, std::string>> log;  // final read
   std::map<TopicPartition, std::set<std::string>> log_values;    // final read, by value
+  std::map<TopicPartition, std::map<NameId, int64_t>> last_offset_of_key;  // final read
   std::map<std::string, std::set<std::pair<TopicPartition, int64_t>>> stored;  // value → where
   std::map<TopicPartition, Bounds> bounds;
   std::set<std::string> polled_values;
@@ -114,6 +115,10 @@ Index build_index(const History& h, CheckResult& out) {
         ix.log[tp][op.offset] = value;
         ix.log_values[tp].insert(value);
         ix.stored[value].insert({tp, op.offset});
+        if (op.key != kNoName) {
+          int64_t& last = ix.last_offset_of_key[tp][op.key];
+          last = std::max(last, op.offset);
+        }
         break;
       }
       case OpType::kFinalBounds: ix.bounds[tp] = {op.offset, op.high_watermark}; break;
@@ -129,7 +134,18 @@ Index build_index(const History& h, CheckResult& out) {
   return ix;
 }
 
-void check_lost_and_unreadable(const History& h, const Index& ix, Reporter& r) {
+// Whether the final read of a compacted partition holds a record with `key` after `offset`.
+bool superseded(const Index& ix, const TopicPartition& tp, NameId key, int64_t offset) {
+  if (key == kNoName) return false;
+  auto p = ix.last_offset_of_key.find(tp);
+  if (p == ix.last_offset_of_key.end()) return false;
+  auto k = p->second.find(key);
+  return k != p->second.end() && k->second > offset;
+}
+
+void check_lost_and_unreadable(const History& h, const Index& ix,
+                               const std::set<std::string>& compacted, Reporter& r,
+                               CheckResult& out) {
   for (const auto& [value, ack] : ix.acks) {
     TopicPartition tp{std::string(h.name(ack->topic)), ack->partition};
     auto b = ix.bounds.find(tp);
@@ -137,9 +153,17 @@ void check_lost_and_unreadable(const History& h, const Index& ix, Reporter& r) {
     if (ack->offset < log_start) continue;  // removed by retention, not lost
     auto log = ix.log_values.find(tp);
     if (log == ix.log_values.end() || log->second.count(value) == 0) {
+      bool compacted_topic = compacted.count(tp.first) != 0;
+      if (compacted_topic && superseded(ix, tp, ack->key, ack->offset)) {
+        ++out.compacted_away;
+        continue;
+      }
       r.add(AnomalyKind::kLostWrite, tp, ack->offset, value,
             "acknowledged at offset " + std::to_string(ack->offset) + " at t=" +
-                std::to_string(ack->t_ns / 1000000) + "ms, missing from the final log");
+                std::to_string(ack->t_ns / 1000000) + "ms, missing from the final log" +
+                (compacted_topic ? " with no later record of key " +
+                                       std::string(h.name(ack->key))
+                                 : std::string()));
       continue;
     }
     if (ix.polled_values.count(value)) continue;
@@ -485,7 +509,7 @@ CheckResult check_history(const History& history, const CheckOptions& options) {
   CheckResult out;
   Index ix = build_index(history, out);
   Reporter r(out, options.max_reported);
-  check_lost_and_unreadable(history, ix, r);
+  check_lost_and_unreadable(history, ix, options.compacted_topics, r, out);
   check_duplicates(ix, r);
   check_offsets(history, ix, r);
   check_order(ix, r);

@@ -3,7 +3,10 @@
 //
 // Definitions (a "record" is a unique value id; see history.h):
 //  - lost write: acknowledged at offset o of a partition, o ≥ the final log start offset
-//    (retention may delete), yet absent from the final read of that partition;
+//    (retention may delete), yet absent from the final read of that partition; on a
+//    compacted topic (CheckOptions::compacted_topics) a record is not lost when the final
+//    read holds a later record with its key (the cleaner removed it as superseded: counted
+//    in CheckResult::compacted_away);
 //  - duplicate: one record stored at two or more offsets (final read or polls);
 //  - reorder: two records of one producer on one partition stored in the opposite order of
 //    their sequence numbers (possible without idempotence when retries and in-flight > 1);
@@ -26,6 +29,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,12 +58,15 @@ struct CheckOptions {
   size_t max_reported = 20;  // anomalies listed per kind (all are counted)
   // Where partition ownership stops being measured; -1: the time of the last operation.
   int64_t ownership_until_ns = -1;
+  // Topics with cleanup.policy=compact: see "lost write" above.
+  std::set<std::string> compacted_topics;
 };
 
 struct CheckResult {
   std::vector<Anomaly> anomalies;  // at most `max_reported` of each kind
   std::map<AnomalyKind, int64_t> counts;  // all of them
   int64_t sent = 0, acked = 0, failed = 0, polled = 0;
+  int64_t compacted_away = 0;  // acknowledged, superseded by a later record of the same key
   std::map<std::string, GroupCheck> groups;  // by group id; empty without group operations
   int64_t redelivered = 0, commits = 0, commit_failures = 0;  // sums over `groups`
 

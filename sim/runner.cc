@@ -131,13 +131,15 @@ Status ScenarioRun::setup() {
   net_.set_default_params(s_.network);
   // Group scenarios: the coordinator's and the members' [group] log lines go into the trace
   // (generations, expired members, poll timeouts), which is how a reader follows a rebalance.
-  if (!groups_.empty()) {
-    for (auto& n : nodes_) {
-      n->set_log_sink([this](std::string_view line) {
-        if (line.find(" [group] ") == std::string_view::npos) return;
-        trace(std::string(line.substr(line.find(' ') + 1)));
-      });
-    }
+  // The log cleaner's lines (a pass done, an interrupted clean settled) go in always; they
+  // are rare.
+  bool group_lines = !groups_.empty();
+  for (auto& n : nodes_) {
+    n->set_log_sink([this, group_lines](std::string_view line) {
+      bool wanted = line.find(" [cleaner] ") != std::string_view::npos ||
+                    (group_lines && line.find(" [group] ") != std::string_view::npos);
+      if (wanted) trace(std::string(line.substr(line.find(' ') + 1)));
+    });
   }
   auto load = broker::load_broker_config(s_.broker_config, s_.path);
   if (!load) return load.status();
@@ -648,6 +650,7 @@ void ScenarioRun::measure(RunOutcome& out) {
   m["acked"] = double(c.acked);
   m["send_errors"] = double(c.failed);
   m["polled"] = double(c.polled);
+  m["compacted_away"] = double(c.compacted_away);
   const History& h = *history_;
   std::map<ValueId, int64_t> send_time;
   std::map<std::pair<NameId, int32_t>, int64_t> per_partition;
@@ -760,6 +763,13 @@ Result<RunOutcome> ScenarioRun::run() {
   }
   CheckOptions check;
   check.ownership_until_ns = s_.duration.count();
+  for (const TopicSpec& t : s_.topics) {
+    for (const auto& [key, value] : t.config) {
+      if (key == "cleanup.policy" && value.find("compact") != std::string::npos) {
+        check.compacted_topics.insert(t.name);
+      }
+    }
+  }
   out.check = std::make_unique<CheckResult>(check_history(*history_, check));
   measure(out);
   evaluate(out);

@@ -49,7 +49,7 @@ const std::vector<std::string>& expectation_names() {
       "invariant_violations", "double_owner", "commit_backwards", "commit_undelivered",
       "redelivered", "commits", "commit_failures", "generations", "unowned_ms",
       "max_unowned_ms", "max_unowned_partitions", "members_expired", "producer_retries",
-      "producer_id_resets", "duplicate_batches"};
+      "producer_id_resets", "duplicate_batches", "compacted_away"};
   return kNames;
 }
 

@@ -284,6 +284,7 @@ Status final_read(SimWorld& world, SimNode& node, History& history, const std::s
     op.topic = topic_name;
     op.partition = r.partition.value();
     op.offset = r.offset.value();
+    if (r.key) op.key = history.intern(as_chars(*r.key));
     if (r.value) op.value = history.value_id_of_value(as_chars(*r.value));
   });
   auto caught_up = [&] {

@@ -13,6 +13,8 @@ namespace lf = log_format;
 
 namespace {
 constexpr std::string_view kComponent = "storage";
+// An interrupted clean's leftovers are reported as the cleaner's, with its other lines.
+constexpr std::string_view kCleanerComponent = "cleaner";
 }
 
 Result<std::optional<LogCheckpoint>> PartitionLog::read_checkpoint() {
@@ -61,7 +63,7 @@ Status PartitionLog::finish_swap(const std::string& swap_name, Offset base,
   }
   STRATA_RETURN_IF_ERROR(
       rt_.fs().rename(swap_path, dir_ + "/" + lf::segment_file_name(base, lf::FileKind::kLog)));
-  rt_.warn(kComponent, "finished the interrupted swap of cleaned segment " + swap_path +
+  rt_.warn(kCleanerComponent, "finished the interrupted swap of cleaned segment " + swap_path +
                            " (offsets up to " + std::to_string(next.value()) + ")");
   return ok_status();
 }
@@ -79,7 +81,7 @@ Result<bool> PartitionLog::finish_interrupted_cleans(const std::vector<std::stri
         lf::parse_segment_file_name(std::string_view(name).substr(0, name.size() - suffix));
     if (!parsed || parsed->kind != lf::FileKind::kLog) continue;  // warned about by scan_dir
     if (cleaned) {
-      rt_.warn(kComponent, "removing unfinished cleaned segment " + dir_ + "/" + name);
+      rt_.warn(kCleanerComponent, "removing unfinished cleaned segment " + dir_ + "/" + name);
       STRATA_RETURN_IF_ERROR(rt_.fs().remove(dir_ + "/" + name));
     } else {
       STRATA_RETURN_IF_ERROR(finish_swap(name, parsed->base, names));

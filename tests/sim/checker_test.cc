@@ -2,6 +2,8 @@
 // clean history yields none.
 #include <catch2/catch.hpp>
 
+#include <tuple>
+
 #include "sim/checker.h"
 
 using namespace strata::sim;
@@ -102,6 +104,58 @@ TEST_CASE("checker: retention is not loss") {
   s.produced("p1:1", 1);
   s.final_log({"p1:1"}, 1);
   CHECK(check_history(s.h).anomalies.empty());
+}
+
+TEST_CASE("checker: on a compacted topic a superseded record is compacted away, not lost") {
+  Script s;
+  // Keyed records: key of each op set by hand ("k<n>").
+  auto keyed = [&](const std::string& v, int64_t off, const std::string& key) {
+    for (OpType type : {OpType::kSend, OpType::kAck}) {
+      Op o;
+      o.t_ns = (s.t += 1000000);
+      o.type = type;
+      o.client = "p1";
+      o.topic = "t";
+      o.partition = 0;
+      o.offset = type == OpType::kAck ? off : -1;
+      o.key = key;
+      o.value_id = v;
+      s.h.add(o);
+    }
+  };
+  keyed("p1:0", 0, "a");
+  keyed("p1:1", 1, "b");
+  keyed("p1:2", 2, "a");  // supersedes offset 0
+  keyed("p1:3", 3, "b");  // supersedes offset 1 ...
+  keyed("p1:4", 4, "c");  // ... and the final log lost c's only record
+  Op b;
+  b.type = OpType::kFinalBounds;
+  b.topic = "t";
+  b.partition = 0;
+  b.offset = 0;
+  b.high_watermark = 5;
+  s.h.add(b);
+  for (auto [off, v, key] : {std::tuple<int64_t, const char*, const char*>{2, "p1:2", "a"},
+                             {3, "p1:3", "b"}}) {
+    Op o;
+    o.type = OpType::kFinalRead;
+    o.client = "final";
+    o.topic = "t";
+    o.partition = 0;
+    o.offset = off;
+    o.key = key;
+    o.value_id = v;
+    s.h.add(o);
+  }
+  // Without compaction every missing record is lost.
+  CHECK(check_history(s.h).count(AnomalyKind::kLostWrite) == 3);
+  CheckOptions options;
+  options.compacted_topics = {"t"};
+  CheckResult r = check_history(s.h, options);
+  CHECK(r.compacted_away == 2);
+  REQUIRE(r.count(AnomalyKind::kLostWrite) == 1);
+  CHECK(r.anomalies.at(0).value_id == "p1:4");
+  CHECK(r.anomalies.at(0).detail.find("no later record of key c") != std::string::npos);
 }
 
 TEST_CASE("checker: a retried record stored twice is a duplicate") {

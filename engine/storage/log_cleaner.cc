@@ -18,6 +18,9 @@ constexpr std::string_view kComponent = "cleaner";
 constexpr uint64_t kKeyEntryOverheadBytes = 48;
 // One read of a segment while cleaning (whole batches; a larger batch is read alone).
 constexpr int32_t kCleanReadBytes = 1 << 20;
+int32_t read_bytes(uint64_t budget) {
+  return int32_t(std::min<uint64_t>(kCleanReadBytes, budget));
+}
 }  // namespace
 
 std::optional<CleanableRange> PartitionLog::cleanable_range(int64_t now_ms) const {
@@ -44,18 +47,44 @@ std::optional<CleanableRange> PartitionLog::cleanable_range(int64_t now_ms) cons
 
 Result<CleanStats> PartitionLog::clean_step(int64_t now_ms, const CleanOptions& options) {
   STRATA_RETURN_IF_ERROR(usable());
-  CleanStats stats;
   if (pass_ && (pass_->generation != layout_generation_ || !config_.cleanup_compact)) {
     rt_.info(kComponent, dir_ + ": the log changed under a clean pass; starting over");
-    pass_.reset();
+    abandon_clean_pass();
   }
+  Result<CleanStats> step = clean_step_inner(now_ms, options);
+  if (!step.is_ok()) abandon_clean_pass();
+  return step;
+}
+
+void PartitionLog::abandon_clean_pass() {
+  if (pass_ && pass_->out) {
+    pass_->out.reset();
+    (void)rt_.fs().remove(pass_->out_path);  // recovery removes it if this fails
+  }
+  pass_.reset();
+}
+
+Result<CleanStats> PartitionLog::clean_step_inner(int64_t now_ms, const CleanOptions& options) {
+  CleanStats stats;
   if (!pass_) {
-    STRATA_RETURN_IF_ERROR(start_clean_pass(now_ms, options, stats));
-    stats.pass_done = pass_ == nullptr;
+    std::optional<CleanableRange> range = cleanable_range(now_ms);
+    if (!range) {
+      stats.pass_done = true;
+      return stats;
+    }
+    pass_ = std::make_unique<CleanPass>();
+    pass_->first_dirty = range->first_dirty;
+    pass_->end = range->end;
+    pass_->map_next = range->first_dirty;
+    pass_->generation = layout_generation_;
+  }
+  uint64_t budget = std::max<uint64_t>(options.step_bytes_max, 1);
+  if (!pass_->mapped) {
+    STRATA_RETURN_IF_ERROR(map_keys(options, budget, stats));
+    if (pass_->mapped) STRATA_RETURN_IF_ERROR(plan_groups(now_ms));
     return stats;
   }
-  std::vector<Offset> group = pass_->groups[pass_->next_group++];
-  STRATA_RETURN_IF_ERROR(clean_group(group, now_ms, options, stats));
+  STRATA_RETURN_IF_ERROR(copy_group(now_ms, options, budget, stats));
   if (pass_->next_group == pass_->groups.size()) {
     cleaner_point_ = std::max(cleaner_point_, pass_->end);
     pass_.reset();
@@ -65,23 +94,25 @@ Result<CleanStats> PartitionLog::clean_step(int64_t now_ms, const CleanOptions& 
   return stats;
 }
 
-// Step 1 and 2 of a pass: the key map of the dirty section, a flush and a checkpoint, and the
-// groups of segments to rewrite. Leaves pass_ empty if there is nothing to clean.
-Status PartitionLog::start_clean_pass(int64_t now_ms, const CleanOptions& options,
-                                      CleanStats& stats) {
-  std::optional<CleanableRange> range = cleanable_range(now_ms);
-  if (!range) return ok_status();
-  auto pass = std::make_unique<CleanPass>();
-  pass->end = range->end;
-  uint64_t map_bytes = 0;
+// Step 1, resumable: adds the keys of the dirty section from map_next on to the key map,
+// reading at most `budget` bytes. Sets `mapped` at the end of the section.
+Status PartitionLog::map_keys(const CleanOptions& options, uint64_t& budget, CleanStats& stats) {
+  CleanPass& pass = *pass_;
   std::vector<RecordView> views;
   Bytes decompressed;
-  for (auto& [base, seg] : segments_) {
-    if (base >= pass->end) break;
-    if (seg->next_offset() <= range->first_dirty) continue;
-    for (Offset from = base; from < seg->next_offset();) {
-      STRATA_ASSIGN_OR_RETURN(SegmentRead read, seg->read(from, kCleanReadBytes, pass->end));
-      if (read.batch_count == 0) break;
+  while (pass.map_next < pass.end) {
+    auto it = segments_.upper_bound(pass.map_next);
+    if (it != segments_.begin()) --it;  // the segment holding map_next, if any does
+    pass.map_next = std::max(pass.map_next, it->first);
+    Segment& seg = *it->second;
+    auto next = std::next(it);
+    Offset next_base = next == segments_.end() ? pass.end : std::min(pass.end, next->first);
+    bool segment_done = pass.map_next >= seg.next_offset();
+    if (!segment_done) {
+      if (budget == 0) return ok_status();
+      STRATA_ASSIGN_OR_RETURN(SegmentRead read,
+                              seg.read(pass.map_next, read_bytes(budget), pass.end));
+      budget -= std::min<uint64_t>(budget, read.bytes.size());
       BatchSplitter batches(read.bytes);
       while (std::optional<ByteSpan> batch = batches.next()) {
         STRATA_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(*batch));
@@ -89,58 +120,107 @@ Status PartitionLog::start_clean_pass(int64_t now_ms, const CleanOptions& option
         STRATA_RETURN_IF_ERROR(decode_record_views(*batch, views, decompressed));
         for (const RecordView& v : views) {
           int64_t offset = h.base_offset + v.offset_delta;
-          if (!v.key || offset < range->first_dirty.value()) continue;
-          auto [it, added] = pass->last_offset_of_key.try_emplace(
+          if (!v.key || offset < pass.first_dirty.value()) continue;
+          auto [entry, added] = pass.last_offset_of_key.try_emplace(
               std::string(reinterpret_cast<const char*>(v.key->data()), v.key->size()), offset);
-          if (added) map_bytes += v.key->size() + kKeyEntryOverheadBytes;
-          it->second = std::max(it->second, offset);
+          if (added) pass.map_bytes += v.key->size() + kKeyEntryOverheadBytes;
+          entry->second = std::max(entry->second, offset);
         }
       }
-      from = read.next_offset;
+      segment_done = read.batch_count == 0 || read.next_offset >= seg.next_offset();
+      pass.map_next = read.batch_count == 0 ? seg.next_offset() : read.next_offset;
     }
-    if (map_bytes > options.key_map_bytes_max) {
-      // The budget is soft by one segment: end the dirty section after this one.
-      auto next = segments_.upper_bound(base);
-      pass->end = next == segments_.end() ? pass->end : std::min(pass->end, next->first);
-      break;
+    if (segment_done) {
+      // The budget is soft by one segment: end the dirty section after the one that crossed it.
+      if (pass.map_bytes > options.key_map_bytes_max) pass.end = next_base;
+      pass.map_next = std::max(pass.map_next, next_base);
     }
   }
-  stats.keys_mapped = int64_t(pass->last_offset_of_key.size());
+  pass.mapped = true;
+  stats.keys_mapped = int64_t(pass.last_offset_of_key.size());
+  return ok_status();
+}
+
+// Step 2: a flush and a checkpoint, and the groups of segments to rewrite.
+Status PartitionLog::plan_groups(int64_t now_ms) {
+  CleanPass& pass = *pass_;
   // Everything about to be replaced is synced and the recovery point is checkpointed above
   // it, so that recovery treats the holes a clean leaves between segments as legitimate.
   STRATA_RETURN_IF_ERROR(flush_at(now_ms));
   STRATA_RETURN_IF_ERROR(write_checkpoint(false));
   uint64_t group_bytes = 0;
   for (auto& [base, seg] : segments_) {
-    if (base >= pass->end) break;
-    bool fits = !pass->groups.empty() &&
+    if (base >= pass.end) break;
+    bool fits = !pass.groups.empty() &&
                 group_bytes + seg->size_bytes() <= uint64_t(config_.segment_bytes) &&
-                seg->next_offset() - pass->groups.back().front() <= lf::kRelativeOffsetMax;
+                seg->next_offset() - pass.groups.back().front() <= lf::kRelativeOffsetMax;
     if (!fits) {
-      pass->groups.emplace_back();
+      pass.groups.emplace_back();
       group_bytes = 0;
     }
-    pass->groups.back().push_back(base);
+    pass.groups.back().push_back(base);
     group_bytes += seg->size_bytes();
   }
-  STRATA_ASSERT(!pass->groups.empty());
-  pass->generation = layout_generation_;
-  pass_ = std::move(pass);
+  STRATA_ASSERT(!pass.groups.empty());
   return ok_status();
 }
 
-// Copies the records of `seg` that the pass keeps into `out`, batch by batch: a batch that
-// keeps everything (and needs no delete horizon) byte for byte, any other rebuilt.
-Status PartitionLog::write_cleaned(Segment& seg, File& out, int64_t now_ms,
-                                   const CleanOptions& options, CleanStats& stats) {
+// Step 3, resumable: copies what the pass keeps of the group in hand into its .cleaned file,
+// reading at most `budget` bytes; once the whole group is copied, syncs and swaps it in.
+Status PartitionLog::copy_group(int64_t now_ms, const CleanOptions& options, uint64_t& budget,
+                                CleanStats& stats) {
+  CleanPass& pass = *pass_;
+  const std::vector<Offset>& bases = pass.groups[pass.next_group];
+  if (!pass.out) {
+    for (Offset base : bases) STRATA_ASSERT(segments_.count(base) == 1, "group segment missing");
+    std::string log_name = lf::segment_file_name(bases.front(), lf::FileKind::kLog);
+    pass.out_path = dir_ + "/" + log_name + std::string(lf::kCleanedSuffix);
+    STRATA_ASSIGN_OR_RETURN(pass.out, rt_.fs().open(pass.out_path, OpenMode::kCreateTruncate));
+    pass.group_segment = 0;
+    pass.copy_next = bases.front();
+  }
+  while (pass.group_segment < bases.size()) {
+    Segment& seg = *segments_.at(bases[pass.group_segment]);
+    if (pass.copy_next < seg.next_offset()) {
+      if (budget == 0) return ok_status();
+      Status s = write_cleaned(seg, *pass.out, pass.copy_next, now_ms, options, budget, stats);
+      if (!s.is_ok()) {
+        return Status::corruption(dir_ + ": cleaning " + seg.log_path() + ": " + s.message());
+      }
+      if (pass.copy_next < seg.next_offset()) return ok_status();  // out of budget
+    }
+    stats.bytes_in += seg.size_bytes();
+    ++stats.segments_in;
+    if (++pass.group_segment < bases.size()) pass.copy_next = bases[pass.group_segment];
+  }
+  stats.bytes_out += pass.out->size();
+  ++stats.segments_out;
+  STRATA_RETURN_IF_ERROR(fail(pass.out->sync()));
+  pass.out.reset();
+  STRATA_RETURN_IF_ERROR(swap_in_cleaned(bases, now_ms));
+  ++pass.next_group;
+  return ok_status();
+}
+
+// Copies the records of `seg` from `next` on that the pass keeps into `out`, batch by batch,
+// until the segment ends or `budget` bytes were read; moves `next` past what it copied. A
+// batch that keeps everything (and needs no delete horizon) is copied byte for byte, any
+// other rebuilt.
+Status PartitionLog::write_cleaned(Segment& seg, File& out, Offset& next, int64_t now_ms,
+                                   const CleanOptions& options, uint64_t& budget,
+                                   CleanStats& stats) {
   const CleanPass& pass = *pass_;
   std::vector<RecordView> views;
   std::vector<const RecordView*> kept;
   Bytes decompressed;
-  for (Offset from = seg.base_offset(); from < seg.next_offset();) {
+  while (next < seg.next_offset() && budget > 0) {
     STRATA_ASSIGN_OR_RETURN(SegmentRead read,
-                            seg.read(from, kCleanReadBytes, Offset{INT64_MAX}));
-    if (read.batch_count == 0) break;
+                            seg.read(next, read_bytes(budget), Offset{INT64_MAX}));
+    if (read.batch_count == 0) {
+      next = seg.next_offset();
+      break;
+    }
+    budget -= std::min<uint64_t>(budget, read.bytes.size());
     BatchSplitter batches(read.bytes);
     while (std::optional<ByteSpan> batch = batches.next()) {
       STRATA_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(*batch));
@@ -205,37 +285,8 @@ Status PartitionLog::write_cleaned(Segment& seg, File& out, int64_t now_ms,
       set_base_offset(rebuilt, h.base());
       STRATA_RETURN_IF_ERROR(out.append(rebuilt));
     }
-    from = read.next_offset;
+    next = read.next_offset;
   }
-  return ok_status();
-}
-
-// Step 3 for one group: write <base>.log.cleaned, sync it, rename it to .swap, remove the old
-// segments, rename the swap to <base>.log and load it. A crash anywhere in between is
-// finished or undone by recovery (finish_interrupted_cleans).
-Status PartitionLog::clean_group(const std::vector<Offset>& bases, int64_t now_ms,
-                                 const CleanOptions& options, CleanStats& stats) {
-  STRATA_ASSERT(!bases.empty() && pass_ != nullptr);
-  for (Offset base : bases) STRATA_ASSERT(segments_.count(base) == 1, "group segment missing");
-  std::string log_name = lf::segment_file_name(bases.front(), lf::FileKind::kLog);
-  std::string cleaned_path = dir_ + "/" + log_name + std::string(lf::kCleanedSuffix);
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> out,
-                          rt_.fs().open(cleaned_path, OpenMode::kCreateTruncate));
-  for (Offset base : bases) {
-    Segment& seg = *segments_.at(base);
-    stats.bytes_in += seg.size_bytes();
-    ++stats.segments_in;
-    if (Status s = write_cleaned(seg, *out, now_ms, options, stats); !s.is_ok()) {
-      out.reset();
-      (void)rt_.fs().remove(cleaned_path);
-      return Status::corruption(dir_ + ": cleaning " + seg.log_path() + ": " + s.message());
-    }
-  }
-  stats.bytes_out += out->size();
-  ++stats.segments_out;
-  STRATA_RETURN_IF_ERROR(fail(out->sync()));
-  out.reset();
-  STRATA_RETURN_IF_ERROR(swap_in_cleaned(bases, now_ms));
   return ok_status();
 }
 

@@ -7,7 +7,7 @@
 //   1. maps each key of the dirty section [cleaner point, end) to its last offset there;
 //   2. flushes the log and checkpoints a recovery point at or above `end`, so that recovery
 //      accepts the holes cleaning leaves between segments (recovery.cc);
-//   3. rewrites the segments below `end`, one group of consecutive segments per step (at most
+//   3. rewrites the segments below `end`, one group of consecutive segments at a time (at most
 //      segment.bytes of input), keeping a record unless a later record has its key, and
 //      dropping a tombstone (null value) once its batch's delete horizon has passed;
 //   4. moves the cleaner point to `end`.
@@ -17,16 +17,22 @@
 // now + delete.retention.ms, so a consumer reading from the start has that long to see them.
 //
 // Who calls it: the broker's cleaner timer picks the partition with the highest dirty ratio
-// (cleanable_range) and calls PartitionLog::clean_step until the pass is done.
+// (cleanable_range) and calls PartitionLog::clean_step until the pass is done. The broker has
+// one event loop, so a step does a bounded amount of work (CleanOptions::step_bytes_max of
+// input read) and a pass resumes where the previous step stopped: requests are served
+// between steps. Appends and rolls between steps do not disturb a pass (it only touches
+// segments below its end); a deletion or truncation abandons it (and its .cleaned file).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/base/ids.h"
+#include "engine/runtime/runtime.h"
 
 namespace strata {
 
@@ -53,6 +59,8 @@ struct CleanOptions {
   // keeps the last batch of every idempotent producer it still tracks, as Kafka does, so the
   // producer's sequence survives a restart that replays the log.
   std::function<bool(int64_t producer_id, Offset last_offset)> keep_empty_batch;
+  // Input one clean_step reads at most (a batch larger than what is left is read whole).
+  uint64_t step_bytes_max = 4ull << 20;
 };
 
 // What one clean_step did (summed over a pass in the broker's log line).
@@ -81,11 +89,22 @@ struct CleanStats {
 
 // One pass over a partition, kept by the PartitionLog between clean_step calls.
 struct CleanPass {
+  Offset first_dirty;
   Offset end;
   uint64_t generation = 0;  // PartitionLog::layout_generation_ when the pass began
-  std::unordered_map<std::string, int64_t> last_offset_of_key;  // dirty section only
-  std::vector<std::vector<Offset>> groups;                       // segment bases, in order
+  // Phase 1: the key map of the dirty section [first_dirty, end), read from map_next on.
+  Offset map_next;
+  uint64_t map_bytes = 0;
+  bool mapped = false;
+  std::unordered_map<std::string, int64_t> last_offset_of_key;
+  // Phase 2: the groups of segments to rewrite (bases, in order) and the group in hand: the
+  // segment being copied (index in its group), the next offset of it to copy, the output.
+  std::vector<std::vector<Offset>> groups;
   size_t next_group = 0;
+  size_t group_segment = 0;
+  Offset copy_next;
+  std::unique_ptr<File> out;  // <base>.log.cleaned, open while a group is being copied
+  std::string out_path;
 };
 
 }  // namespace strata

@@ -195,6 +195,7 @@ Status PartitionLog::flush_at(int64_t now_ms) {
 
 Status PartitionLog::close() {
   STRATA_RETURN_IF_ERROR(usable());
+  abandon_clean_pass();  // a pass in progress starts over at the next open
   STRATA_RETURN_IF_ERROR(fail(active().on_roll()));
   STRATA_RETURN_IF_ERROR(flush());
   STRATA_RETURN_IF_ERROR(write_checkpoint(true));

@@ -105,8 +105,9 @@ class PartitionLog {
   // `config` must be valid (LogConfig::validate).
   void reconfigure(const LogConfig& config);
   // Compaction (log_cleaner.h). cleanable_range: nullopt unless the log is compacted and has
-  // dirty bytes below its cleanable end. clean_step: one unit of a pass (the key map, or one
-  // group of segments rewritten and swapped in); call again until pass_done.
+  // dirty bytes below its cleanable end. clean_step: one bounded unit of a pass (part of the
+  // key map, or part of a group of segments rewritten, swapped in once complete); call again
+  // until pass_done.
   std::optional<CleanableRange> cleanable_range(int64_t now_ms) const;
   Result<CleanStats> clean_step(int64_t now_ms, const CleanOptions& options);
   Offset cleaner_point() const { return cleaner_point_; }
@@ -139,11 +140,14 @@ class PartitionLog {
   Status finish_swap(const std::string& swap_name, Offset base,
                      const std::vector<std::string>& names);
   // log_cleaner.cc
-  Status start_clean_pass(int64_t now_ms, const CleanOptions& options, CleanStats& stats);
-  Status clean_group(const std::vector<Offset>& bases, int64_t now_ms,
-                     const CleanOptions& options, CleanStats& stats);
-  Status write_cleaned(Segment& seg, File& out, int64_t now_ms, const CleanOptions& options,
-                       CleanStats& stats);
+  Result<CleanStats> clean_step_inner(int64_t now_ms, const CleanOptions& options);
+  void abandon_clean_pass();  // drops pass_ and removes its .cleaned file
+  Status map_keys(const CleanOptions& options, uint64_t& budget, CleanStats& stats);
+  Status plan_groups(int64_t now_ms);
+  Status copy_group(int64_t now_ms, const CleanOptions& options, uint64_t& budget,
+                    CleanStats& stats);
+  Status write_cleaned(Segment& seg, File& out, Offset& next, int64_t now_ms,
+                       const CleanOptions& options, uint64_t& budget, CleanStats& stats);
   Status swap_in_cleaned(const std::vector<Offset>& bases, int64_t now_ms);
   // retention.cc
   Status roll(int64_t now_ms);

@@ -39,7 +39,9 @@ Bytes keyed_batch(const std::vector<KV>& records, int64_t timestamp_ms,
   return std::move(out).value();
 }
 
-std::string text(ByteSpan b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string text(ByteSpan b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 // Every record in the log by offset, decoded; also checks batch headers on the way.
 std::map<int64_t, Stored> contents(LogFixture& f, std::vector<BatchHeader>* headers = nullptr) {
@@ -95,6 +97,15 @@ std::map<int64_t, Stored> compacted(const std::map<int64_t, Stored>& all, int64_
     if (offset >= end || last[s.key] == offset) out[offset] = s;
   }
   return out;
+}
+
+bool has_cleaned_file(LogFixture& f) {
+  Result<std::vector<std::string>> names = f.fs().list_dir(f.dir);
+  REQUIRE(names.is_ok());
+  for (const std::string& n : *names) {
+    if (n.ends_with(".cleaned")) return true;
+  }
+  return false;
 }
 
 struct CompactedLog : LogFixture {
@@ -222,20 +233,19 @@ TEST_CASE("cleaner: a rewritten batch keeps codec, offsets, producer and sequenc
   BatchBuilderOptions third = other;
   third.base_sequence = 2;
   f.append(keyed_batch({{"x", "3"}, {"y", "3"}}, f.rt.wall_clock_ms(), third));  // 5, 6
-  f.append(keyed_batch({{"w", "1"}}, f.rt.wall_clock_ms()));                   // 7
+  f.append(keyed_batch({{"w", "1"}}, f.rt.wall_clock_ms()));                     // 7
   REQUIRE(f.log->roll_and_flush(f.rt.wall_clock_ms() + f.config.segment_ms).is_ok());
   f.append(keyed_batch({{"w", "2"}}, f.rt.wall_clock_ms()));  // active
 
   CleanOptions options;
   // Producer 8's last batch is 5..6; its batch 3..4 may vanish.
-  options.keep_empty_batch = [](int64_t pid, Offset last) {
-    return pid == 8 && last == Offset{6};
-  };
+  options.keep_empty_batch = [](int64_t pid, Offset last) { return pid == 8 && last == Offset{6}; };
   clean(f, options);
   std::vector<BatchHeader> headers;
   std::map<int64_t, Stored> after = contents(f, &headers);
-  CHECK(after == std::map<int64_t, Stored>{{2, {"z", "1"}}, {5, {"x", "3"}}, {6, {"y", "3"}},
-                                            {7, {"w", "1"}}, {8, {"w", "2"}}});
+  CHECK(after ==
+        std::map<int64_t, Stored>{
+            {2, {"z", "1"}}, {5, {"x", "3"}}, {6, {"y", "3"}}, {7, {"w", "1"}}, {8, {"w", "2"}}});
   REQUIRE(headers.size() == 4);
   CHECK(headers[0].base_offset == 0);
   CHECK(headers[0].last_offset_delta == 2);
@@ -371,8 +381,8 @@ TEST_CASE("recovery: a leftover .swap replaces the segments it covers") {
   // bytes back to back. The crash came after the rename to .swap.
   Bytes swap;
   for (int i = 0; i < 2; ++i) {
-    Result<uint64_t> size = f.fs().file_size(f.segment_path(segs[i].base_offset,
-                                                            log_format::FileKind::kLog));
+    Result<uint64_t> size =
+        f.fs().file_size(f.segment_path(segs[i].base_offset, log_format::FileKind::kLog));
     REQUIRE(size.is_ok());
     auto file = f.fs().open(f.segment_path(segs[i].base_offset, log_format::FileKind::kLog),
                             OpenMode::kReadOnly);
@@ -383,17 +393,16 @@ TEST_CASE("recovery: a leftover .swap replaces the segments it covers") {
   }
   REQUIRE(f.log->close().is_ok());
   f.log.reset();
-  std::string swap_path = f.segment_path(segs[0].base_offset, log_format::FileKind::kLog) +
-                          ".swap";
+  std::string swap_path = f.segment_path(segs[0].base_offset, log_format::FileKind::kLog) + ".swap";
   auto out = f.fs().open(swap_path, OpenMode::kCreateTruncate);
   REQUIRE(out.is_ok());
   REQUIRE((*out)->append(swap).is_ok());
   REQUIRE((*out)->sync().is_ok());
   REQUIRE(f.fs().sync_dir(f.dir).is_ok());
   out->reset();
-  auto junk = f.fs().open(f.segment_path(segs[2].base_offset, log_format::FileKind::kLog) +
-                              ".cleaned",
-                          OpenMode::kCreateTruncate);
+  auto junk =
+      f.fs().open(f.segment_path(segs[2].base_offset, log_format::FileKind::kLog) + ".cleaned",
+                  OpenMode::kCreateTruncate);
   REQUIRE(junk.is_ok());
   junk->reset();
   f.open();
@@ -403,4 +412,61 @@ TEST_CASE("recovery: a leftover .swap replaces the segments it covers") {
   CHECK_FALSE(f.fs().exists(f.segment_path(segs[1].base_offset, log_format::FileKind::kLog)));
   CHECK(f.rt.count_log(LogLevel::kWarn, "finished the interrupted swap") == 1);
   CHECK(f.rt.count_log(LogLevel::kWarn, "removing unfinished cleaned segment") == 1);
+}
+
+TEST_CASE("cleaner: a pass runs in bounded steps while the log takes appends and reads") {
+  CompactedLog f;
+  f.open();
+  f.write(200, 10);
+  Offset end = f.log->segments().back().base_offset;
+  std::map<int64_t, Stored> expected = compacted(f.written, end.value());
+  CleanOptions options;
+  options.step_bytes_max = 1;  // one read (one batch here) per step
+  int steps = 0;
+  for (;; ++steps) {
+    REQUIRE(steps < 2000);
+    Result<CleanStats> s = f.log->clean_step(f.rt.wall_clock_ms(), options);
+    REQUIRE(s.is_ok());
+    if (s->pass_done) break;
+    // Between steps: every key's latest record is readable at its offset, and the log takes
+    // appends (which roll segments) without disturbing the pass.
+    std::map<int64_t, Stored> now = contents(f);
+    for (const auto& [offset, st] : expected) REQUIRE(now.count(offset) == 1);
+    if (steps % 25 == 0) f.write(3, 10);
+  }
+  CHECK(steps > 200);  // a step per batch: the map, then the copy
+  CHECK(f.log->cleaner_point() == end);
+  std::map<int64_t, Stored> after = contents(f);
+  for (const auto& [offset, st] : after) {
+    CHECK(f.written.at(offset) == st);
+    if (offset < end.value()) CHECK(expected.count(offset) == 1);
+  }
+  for (const auto& [offset, st] : expected) CHECK(after.count(offset) == 1);
+  CHECK_FALSE(has_cleaned_file(f));
+}
+
+TEST_CASE("cleaner: a truncation between steps abandons the pass and its cleaned file") {
+  CompactedLog f;
+  f.open();
+  f.write(200, 10);
+  CleanOptions options;
+  options.step_bytes_max = 1;
+  bool copying = false;
+  for (int step = 0; step < 1000 && !copying; ++step) {
+    REQUIRE(f.log->clean_step(f.rt.wall_clock_ms(), options).is_ok());
+    copying = has_cleaned_file(f);
+  }
+  REQUIRE(copying);  // mid-group: a .cleaned file is being written
+  REQUIRE(f.log->truncate_to(Offset{150}).is_ok());
+  Result<CleanStats> s = f.log->clean_step(f.rt.wall_clock_ms(), options);
+  REQUIRE(s.is_ok());
+  CHECK(f.rt.count_log(LogLevel::kInfo, "the log changed under a clean pass") == 1);
+  CHECK_FALSE(has_cleaned_file(f));
+  // The pass that starts over cleans the truncated log.
+  for (auto& [offset, st] : std::map<int64_t, Stored>(f.written)) {
+    if (offset >= 150) f.written.erase(offset);
+  }
+  Offset end = f.log->segments().back().base_offset;
+  clean(f);
+  CHECK(contents(f) == compacted(f.written, end.value()));
 }

@@ -14,14 +14,61 @@ namespace lf = log_format;
 
 namespace {
 constexpr std::string_view kComponent = "cleaner";
-// Bytes a key costs in the map besides its own: node, hash slot, string header, offset.
-constexpr uint64_t kKeyEntryOverheadBytes = 48;
 // One read of a segment while cleaning (whole batches; a larger batch is read alone).
 constexpr int32_t kCleanReadBytes = 1 << 20;
 int32_t read_bytes(uint64_t budget) {
   return int32_t(std::min<uint64_t>(kCleanReadBytes, budget));
 }
 }  // namespace
+
+uint64_t KeyMap::hash_of(ByteSpan key) {
+  uint64_t h = std::hash<std::string_view>{}(
+      std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  return h | 1;  // never 0, so a slot's hash alone tells nothing about emptiness
+}
+
+size_t KeyMap::find(ByteSpan key, uint64_t hash) const {
+  size_t mask = slots_.size() - 1;
+  for (size_t i = size_t(hash) & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.offset < 0) return i;
+    if (s.hash == hash && s.key_len == key.size() &&
+        std::equal(key.begin(), key.end(), arena_.begin() + int64_t(s.key_pos))) {
+      return i;
+    }
+  }
+}
+
+void KeyMap::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.offset < 0) continue;
+    size_t i = size_t(s.hash) & mask;
+    while (slots_[i].offset >= 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void KeyMap::put(ByteSpan key, int64_t offset) {
+  STRATA_ASSERT(offset >= 0);
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  uint64_t hash = hash_of(key);
+  Slot& s = slots_[find(key, hash)];
+  if (s.offset >= 0) {
+    s.offset = std::max(s.offset, offset);
+    return;
+  }
+  s = Slot{hash, arena_.size(), offset, uint32_t(key.size())};
+  arena_.insert(arena_.end(), key.begin(), key.end());
+  ++size_;
+}
+
+int64_t KeyMap::last_offset(ByteSpan key) const {
+  if (slots_.empty()) return -1;
+  return slots_[find(key, hash_of(key))].offset;
+}
 
 std::optional<CleanableRange> PartitionLog::cleanable_range(int64_t now_ms) const {
   if (!config_.cleanup_compact || !usable().is_ok() || segments_.size() < 2) return std::nullopt;
@@ -59,10 +106,12 @@ Result<CleanStats> PartitionLog::clean_step(int64_t now_ms, const CleanOptions& 
 void PartitionLog::abandon_clean_pass() {
   if (pass_ && pass_->out) {
     pass_->out.reset();
-    (void)rt_.fs().remove(pass_->out_path);  // recovery removes it if this fails
+    (void)rt_.fs().remove_all(cleaning_dir());  // recovery removes it if this fails
   }
   pass_.reset();
 }
+
+std::string PartitionLog::cleaning_dir() const { return dir_ + "/" + std::string(lf::kCleaningDir); }
 
 Result<CleanStats> PartitionLog::clean_step_inner(int64_t now_ms, const CleanOptions& options) {
   CleanStats stats;
@@ -120,11 +169,7 @@ Status PartitionLog::map_keys(const CleanOptions& options, uint64_t& budget, Cle
         STRATA_RETURN_IF_ERROR(decode_record_views(*batch, views, decompressed));
         for (const RecordView& v : views) {
           int64_t offset = h.base_offset + v.offset_delta;
-          if (!v.key || offset < pass.first_dirty.value()) continue;
-          auto [entry, added] = pass.last_offset_of_key.try_emplace(
-              std::string(reinterpret_cast<const char*>(v.key->data()), v.key->size()), offset);
-          if (added) pass.map_bytes += v.key->size() + kKeyEntryOverheadBytes;
-          entry->second = std::max(entry->second, offset);
+          if (v.key && offset >= pass.first_dirty.value()) pass.keys.put(*v.key, offset);
         }
       }
       segment_done = read.batch_count == 0 || read.next_offset >= seg.next_offset();
@@ -132,12 +177,12 @@ Status PartitionLog::map_keys(const CleanOptions& options, uint64_t& budget, Cle
     }
     if (segment_done) {
       // The budget is soft by one segment: end the dirty section after the one that crossed it.
-      if (pass.map_bytes > options.key_map_bytes_max) pass.end = next_base;
+      if (pass.keys.bytes() > options.key_map_bytes_max) pass.end = next_base;
       pass.map_next = std::max(pass.map_next, next_base);
     }
   }
   pass.mapped = true;
-  stats.keys_mapped = int64_t(pass.last_offset_of_key.size());
+  stats.keys_mapped = int64_t(pass.keys.size());
   return ok_status();
 }
 
@@ -165,37 +210,41 @@ Status PartitionLog::plan_groups(int64_t now_ms) {
   return ok_status();
 }
 
-// Step 3, resumable: copies what the pass keeps of the group in hand into its .cleaned file,
-// reading at most `budget` bytes; once the whole group is copied, syncs and swaps it in.
+// Step 3, resumable: copies what the pass keeps of the group in hand into a segment in the
+// cleaning directory, reading at most `budget` bytes, and syncs what it wrote (so that no
+// single step pays for syncing a whole segment); once the whole group is copied, swaps it in.
 Status PartitionLog::copy_group(int64_t now_ms, const CleanOptions& options, uint64_t& budget,
                                 CleanStats& stats) {
   CleanPass& pass = *pass_;
   const std::vector<Offset>& bases = pass.groups[pass.next_group];
   if (!pass.out) {
     for (Offset base : bases) STRATA_ASSERT(segments_.count(base) == 1, "group segment missing");
-    std::string log_name = lf::segment_file_name(bases.front(), lf::FileKind::kLog);
-    pass.out_path = dir_ + "/" + log_name + std::string(lf::kCleanedSuffix);
-    STRATA_ASSIGN_OR_RETURN(pass.out, rt_.fs().open(pass.out_path, OpenMode::kCreateTruncate));
+    STRATA_RETURN_IF_ERROR(rt_.fs().remove_all(cleaning_dir()));
+    STRATA_RETURN_IF_ERROR(rt_.fs().create_dirs(cleaning_dir()));
+    STRATA_ASSIGN_OR_RETURN(
+        pass.out, Segment::create(rt_.fs(), cleaning_dir(), bases.front(), segment_options(),
+                                  now_ms));
     pass.group_segment = 0;
     pass.copy_next = bases.front();
   }
   while (pass.group_segment < bases.size()) {
     Segment& seg = *segments_.at(bases[pass.group_segment]);
     if (pass.copy_next < seg.next_offset()) {
-      if (budget == 0) return ok_status();
+      if (budget == 0) return pass.out->sync();
       Status s = write_cleaned(seg, *pass.out, pass.copy_next, now_ms, options, budget, stats);
       if (!s.is_ok()) {
         return Status::corruption(dir_ + ": cleaning " + seg.log_path() + ": " + s.message());
       }
-      if (pass.copy_next < seg.next_offset()) return ok_status();  // out of budget
+      if (pass.copy_next < seg.next_offset()) return pass.out->sync();  // out of budget
     }
     stats.bytes_in += seg.size_bytes();
     ++stats.segments_in;
     if (++pass.group_segment < bases.size()) pass.copy_next = bases[pass.group_segment];
   }
-  stats.bytes_out += pass.out->size();
+  stats.bytes_out += pass.out->size_bytes();
   ++stats.segments_out;
-  STRATA_RETURN_IF_ERROR(fail(pass.out->sync()));
+  STRATA_RETURN_IF_ERROR(pass.out->on_roll());
+  STRATA_RETURN_IF_ERROR(pass.out->sync());
   pass.out.reset();
   STRATA_RETURN_IF_ERROR(swap_in_cleaned(bases, now_ms));
   ++pass.next_group;
@@ -206,7 +255,7 @@ Status PartitionLog::copy_group(int64_t now_ms, const CleanOptions& options, uin
 // until the segment ends or `budget` bytes were read; moves `next` past what it copied. A
 // batch that keeps everything (and needs no delete horizon) is copied byte for byte, any
 // other rebuilt.
-Status PartitionLog::write_cleaned(Segment& seg, File& out, Offset& next, int64_t now_ms,
+Status PartitionLog::write_cleaned(Segment& seg, Segment& out, Offset& next, int64_t now_ms,
                                    const CleanOptions& options, uint64_t& budget,
                                    CleanStats& stats) {
   const CleanPass& pass = *pass_;
@@ -234,12 +283,7 @@ Status PartitionLog::write_cleaned(Segment& seg, File& out, Offset& next, int64_
       kept.clear();
       for (const RecordView& v : views) {
         int64_t offset = h.base_offset + v.offset_delta;
-        bool superseded = false;
-        if (v.key) {
-          auto it = pass.last_offset_of_key.find(
-              std::string(reinterpret_cast<const char*>(v.key->data()), v.key->size()));
-          superseded = it != pass.last_offset_of_key.end() && it->second > offset;
-        }
+        bool superseded = v.key && pass.keys.last_offset(*v.key) > offset;
         bool tombstone = !v.value;
         if (superseded || (tombstone && horizon_passed)) {
           ++stats.records_removed;
@@ -290,30 +334,37 @@ Status PartitionLog::write_cleaned(Segment& seg, File& out, Offset& next, int64_
   return ok_status();
 }
 
+// The swap, in the order recovery can finish or undo (finish_interrupted_cleans): the cleaned
+// .log becomes <base>.log.swap beside the segments (durably), the old segments go, the swap
+// file becomes <base>.log and its indexes follow it; then the segment is loaded through its
+// indexes, without a scan.
 Status PartitionLog::swap_in_cleaned(const std::vector<Offset>& bases, int64_t now_ms) {
-  std::string log_name = lf::segment_file_name(bases.front(), lf::FileKind::kLog);
-  std::string cleaned_path = dir_ + "/" + log_name + std::string(lf::kCleanedSuffix);
-  std::string swap_path = dir_ + "/" + log_name + std::string(lf::kSwapSuffix);
-  STRATA_RETURN_IF_ERROR(fail(rt_.fs().rename(cleaned_path, swap_path)));
+  Offset base = bases.front();
+  auto name = [base](lf::FileKind kind) { return lf::segment_file_name(base, kind); };
+  std::string from = cleaning_dir() + "/";
+  std::string to = dir_ + "/";
+  std::string swap_path = to + name(lf::FileKind::kLog) + std::string(lf::kSwapSuffix);
+  STRATA_RETURN_IF_ERROR(fail(rt_.fs().rename(from + name(lf::FileKind::kLog), swap_path)));
   STRATA_RETURN_IF_ERROR(fail(rt_.fs().sync_dir(dir_)));
-  for (Offset base : bases) {
-    STRATA_RETURN_IF_ERROR(fail(segments_.at(base)->remove_files(rt_.fs())));
-    segments_.erase(base);
+  for (Offset b : bases) {
+    STRATA_RETURN_IF_ERROR(fail(segments_.at(b)->remove_files(rt_.fs())));
+    segments_.erase(b);
   }
-  STRATA_RETURN_IF_ERROR(fail(rt_.fs().rename(swap_path, dir_ + "/" + log_name)));
+  STRATA_RETURN_IF_ERROR(fail(rt_.fs().rename(swap_path, to + name(lf::FileKind::kLog))));
+  for (lf::FileKind kind : {lf::FileKind::kIndex, lf::FileKind::kTimeIndex}) {
+    STRATA_RETURN_IF_ERROR(fail(rt_.fs().rename(from + name(kind), to + name(kind))));
+  }
+  STRATA_RETURN_IF_ERROR(fail(rt_.fs().sync_dir(dir_)));
+  STRATA_RETURN_IF_ERROR(fail(rt_.fs().remove_all(cleaning_dir())));
   Result<std::unique_ptr<Segment>> seg =
-      Segment::open(rt_.fs(), dir_, bases.front(), segment_options(), now_ms);
+      Segment::open(rt_.fs(), dir_, base, segment_options(), now_ms);
   if (!seg.is_ok()) return fail(seg.status());
-  Result<std::optional<RecoveryCut>> cut = (*seg)->recover(Segment::Gaps::kAllowed);
-  if (!cut.is_ok()) return fail(cut.status());
-  if (cut->has_value()) {
-    // Written and synced by us a moment ago: a cut means a bug or a failing disk.
+  if (Status loaded = (*seg)->load(Segment::Gaps::kAllowed); !loaded.is_ok()) {
+    // Written and synced by us a moment ago: this means a bug or a failing disk.
     return fail(Status::corruption("cleaned segment " + (*seg)->log_path() +
-                                   " fails its own check: " + (*cut)->reason));
+                                   " fails its own check: " + loaded.message()));
   }
-  STRATA_RETURN_IF_ERROR(fail((*seg)->sync()));
-  segments_[bases.front()] = std::move(seg).value();
-  STRATA_RETURN_IF_ERROR(fail(rt_.fs().sync_dir(dir_)));
+  segments_[base] = std::move(seg).value();
   STRATA_ASSERT(segments_.rbegin()->first > bases.back(), "the active segment is never cleaned");
   return ok_status();
 }

@@ -21,18 +21,18 @@
 // one event loop, so a step does a bounded amount of work (CleanOptions::step_bytes_max of
 // input read) and a pass resumes where the previous step stopped: requests are served
 // between steps. Appends and rolls between steps do not disturb a pass (it only touches
-// segments below its end); a deletion or truncation abandons it (and its .cleaned file).
+// segments below its end); a deletion or truncation abandons it (and its cleaned segment).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/base/ids.h"
-#include "engine/runtime/runtime.h"
+#include "engine/base/bytes.h"
+#include "engine/storage/segment.h"
 
 namespace strata {
 
@@ -51,9 +51,9 @@ struct CleanableRange {
 };
 
 struct CleanOptions {
-  // log.cleaner.dedupe.buffer.size: the key map's budget (key bytes plus ~48 bytes per
-  // entry). A pass whose dirty keys exceed it ends its dirty section after the segment that
-  // crossed the budget; the next pass goes on from there.
+  // log.cleaner.dedupe.buffer.size: the key map's budget (KeyMap::bytes: key bytes plus 32
+  // to 64 bytes of table per key). A pass whose dirty keys exceed it ends its dirty section
+  // after the segment that crossed the budget; the next pass goes on from there.
   uint64_t key_map_bytes_max = 128ull << 20;
   // Whether a batch all of whose records were removed stays as an empty batch: the broker
   // keeps the last batch of every idempotent producer it still tracks, as Kafka does, so the
@@ -87,6 +87,37 @@ struct CleanStats {
   }
 };
 
+// The key map of a pass: each key of the dirty section and the last offset it has there.
+// Keys are kept exactly (no hash-only matching: a collision would drop a key's latest record)
+// in one byte arena, indexed by an open-addressing table, so that a map of millions of keys
+// costs a few large allocations, not one per key, and frees in constant time.
+class KeyMap {
+ public:
+  // Records that `key` occurs at `offset`; the map keeps each key's largest offset.
+  void put(ByteSpan key, int64_t offset);
+  // The last offset recorded for `key`, -1 if none.
+  int64_t last_offset(ByteSpan key) const;
+  size_t size() const { return size_; }
+  // Memory held: the arena plus the table.
+  uint64_t bytes() const { return arena_.capacity() + slots_.capacity() * sizeof(Slot); }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t key_pos = 0;  // in arena_
+    int64_t offset = -1;   // -1: empty slot
+    uint32_t key_len = 0;
+  };
+  static uint64_t hash_of(ByteSpan key);
+  // The slot holding `key`, or the empty slot where it would go.
+  size_t find(ByteSpan key, uint64_t hash) const;
+  void grow();
+
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  std::vector<uint8_t> arena_;
+  size_t size_ = 0;
+};
+
 // One pass over a partition, kept by the PartitionLog between clean_step calls.
 struct CleanPass {
   Offset first_dirty;
@@ -94,17 +125,16 @@ struct CleanPass {
   uint64_t generation = 0;  // PartitionLog::layout_generation_ when the pass began
   // Phase 1: the key map of the dirty section [first_dirty, end), read from map_next on.
   Offset map_next;
-  uint64_t map_bytes = 0;
   bool mapped = false;
-  std::unordered_map<std::string, int64_t> last_offset_of_key;
+  KeyMap keys;
   // Phase 2: the groups of segments to rewrite (bases, in order) and the group in hand: the
-  // segment being copied (index in its group), the next offset of it to copy, the output.
+  // segment being copied (index in its group), the next offset of it to copy, and the
+  // cleaned segment being written in the cleaning directory (log_format.h).
   std::vector<std::vector<Offset>> groups;
   size_t next_group = 0;
   size_t group_segment = 0;
   Offset copy_next;
-  std::unique_ptr<File> out;  // <base>.log.cleaned, open while a group is being copied
-  std::string out_path;
+  std::unique_ptr<Segment> out;
 };
 
 }  // namespace strata

@@ -36,10 +36,11 @@
 // Version 1 (27 bytes) had no cleanerPoint: its crc is at 23. It is read as cleanerPoint 0.
 //
 // Transient files of the log cleaner, named after the first segment they replace:
-//   <base>.log.cleaned   being written; recovery removes it
+//   cleaning/            a subdirectory holding the cleaned segment being written, with its
+//                        indexes (<base>.log, .index, .timeindex); recovery removes it
 //   <base>.log.swap      complete and synced; recovery finishes the swap: it removes the
 //                        segments whose base lies in [base, the swap's next offset) and
-//                        renames it to <base>.log
+//                        renames it to <base>.log (its indexes are then rebuilt)
 #pragma once
 
 #include <cstddef>
@@ -79,7 +80,7 @@ inline constexpr size_t kCheckpointRecoveryPointAt = 15;
 inline constexpr size_t kCheckpointCleanerPointAt = 23;
 inline constexpr size_t kCheckpointCrcAt = 31;
 inline constexpr size_t kCheckpointSize = 35;
-inline constexpr std::string_view kCleanedSuffix = ".cleaned";
+inline constexpr std::string_view kCleaningDir = "cleaning";
 inline constexpr std::string_view kSwapSuffix = ".swap";
 static_assert(kCheckpointCrcAt + 4 == kCheckpointSize);
 

@@ -141,12 +141,13 @@ class PartitionLog {
                      const std::vector<std::string>& names);
   // log_cleaner.cc
   Result<CleanStats> clean_step_inner(int64_t now_ms, const CleanOptions& options);
-  void abandon_clean_pass();  // drops pass_ and removes its .cleaned file
+  void abandon_clean_pass();  // drops pass_ and removes its cleaning directory
+  std::string cleaning_dir() const;
   Status map_keys(const CleanOptions& options, uint64_t& budget, CleanStats& stats);
   Status plan_groups(int64_t now_ms);
   Status copy_group(int64_t now_ms, const CleanOptions& options, uint64_t& budget,
                     CleanStats& stats);
-  Status write_cleaned(Segment& seg, File& out, Offset& next, int64_t now_ms,
+  Status write_cleaned(Segment& seg, Segment& out, Offset& next, int64_t now_ms,
                        const CleanOptions& options, uint64_t& budget, CleanStats& stats);
   Status swap_in_cleaned(const std::vector<Offset>& bases, int64_t now_ms);
   // retention.cc

@@ -68,24 +68,24 @@ Status PartitionLog::finish_swap(const std::string& swap_name, Offset base,
   return ok_status();
 }
 
-// Leftovers of a clean that a crash interrupted (log_format.h): a .cleaned file is removed,
-// a .swap file is swapped in. Returns whether the directory changed.
+// Leftovers of a clean that a crash interrupted (log_format.h): the cleaning directory is
+// removed, a .swap file is swapped in. Returns whether the directory changed.
 Result<bool> PartitionLog::finish_interrupted_cleans(const std::vector<std::string>& names) {
   bool changed = false;
   for (const std::string& name : names) {
-    bool cleaned = name.ends_with(lf::kCleanedSuffix);
-    bool swap = name.ends_with(lf::kSwapSuffix);
-    if (!cleaned && !swap) continue;
-    size_t suffix = cleaned ? lf::kCleanedSuffix.size() : lf::kSwapSuffix.size();
-    std::optional<lf::SegmentFileName> parsed =
-        lf::parse_segment_file_name(std::string_view(name).substr(0, name.size() - suffix));
-    if (!parsed || parsed->kind != lf::FileKind::kLog) continue;  // warned about by scan_dir
-    if (cleaned) {
-      rt_.warn(kCleanerComponent, "removing unfinished cleaned segment " + dir_ + "/" + name);
-      STRATA_RETURN_IF_ERROR(rt_.fs().remove(dir_ + "/" + name));
-    } else {
-      STRATA_RETURN_IF_ERROR(finish_swap(name, parsed->base, names));
+    if (name == lf::kCleaningDir) {
+      rt_.warn(kCleanerComponent, "removing the unfinished cleaned segment in " + dir_ + "/" +
+                                      name);
+      STRATA_RETURN_IF_ERROR(rt_.fs().remove_all(dir_ + "/" + name));
+      changed = true;
+      dir_dirty_ = true;
+      continue;
     }
+    if (!name.ends_with(lf::kSwapSuffix)) continue;
+    std::optional<lf::SegmentFileName> parsed = lf::parse_segment_file_name(
+        std::string_view(name).substr(0, name.size() - lf::kSwapSuffix.size()));
+    if (!parsed || parsed->kind != lf::FileKind::kLog) continue;  // warned about by scan_dir
+    STRATA_RETURN_IF_ERROR(finish_swap(name, parsed->base, names));
     changed = true;
     dir_dirty_ = true;
   }

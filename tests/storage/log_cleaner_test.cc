@@ -103,7 +103,7 @@ bool has_cleaned_file(LogFixture& f) {
   Result<std::vector<std::string>> names = f.fs().list_dir(f.dir);
   REQUIRE(names.is_ok());
   for (const std::string& n : *names) {
-    if (n.ends_with(".cleaned")) return true;
+    if (n == log_format::kCleaningDir) return true;
   }
   return false;
 }
@@ -359,7 +359,7 @@ TEST_CASE("cleaner: a crash at any file operation of a clean loses no latest rec
     CHECK(f.log->log_end_offset() == Offset{120});
     std::vector<std::string> names = *f.fs().list_dir(f.dir);
     for (const std::string& n : names) {
-      CHECK_FALSE(n.ends_with(".cleaned"));
+      CHECK_FALSE(n == log_format::kCleaningDir);
       CHECK_FALSE(n.ends_with(".swap"));
     }
     // And the clean completes after the restart.
@@ -400,9 +400,11 @@ TEST_CASE("recovery: a leftover .swap replaces the segments it covers") {
   REQUIRE((*out)->sync().is_ok());
   REQUIRE(f.fs().sync_dir(f.dir).is_ok());
   out->reset();
-  auto junk =
-      f.fs().open(f.segment_path(segs[2].base_offset, log_format::FileKind::kLog) + ".cleaned",
-                  OpenMode::kCreateTruncate);
+  std::string cleaning = f.dir + "/" + std::string(log_format::kCleaningDir);
+  REQUIRE(f.fs().create_dirs(cleaning).is_ok());
+  auto junk = f.fs().open(cleaning + "/" + log_format::segment_file_name(
+                                               segs[2].base_offset, log_format::FileKind::kLog),
+                          OpenMode::kCreateTruncate);
   REQUIRE(junk.is_ok());
   junk->reset();
   f.open();
@@ -411,7 +413,8 @@ TEST_CASE("recovery: a leftover .swap replaces the segments it covers") {
   CHECK_FALSE(f.fs().exists(swap_path));
   CHECK_FALSE(f.fs().exists(f.segment_path(segs[1].base_offset, log_format::FileKind::kLog)));
   CHECK(f.rt.count_log(LogLevel::kWarn, "finished the interrupted swap") == 1);
-  CHECK(f.rt.count_log(LogLevel::kWarn, "removing unfinished cleaned segment") == 1);
+  CHECK(f.rt.count_log(LogLevel::kWarn, "removing the unfinished cleaned segment") == 1);
+  CHECK_FALSE(f.fs().exists(cleaning));
 }
 
 TEST_CASE("cleaner: a pass runs in bounded steps while the log takes appends and reads") {
@@ -445,7 +448,7 @@ TEST_CASE("cleaner: a pass runs in bounded steps while the log takes appends and
   CHECK_FALSE(has_cleaned_file(f));
 }
 
-TEST_CASE("cleaner: a truncation between steps abandons the pass and its cleaned file") {
+TEST_CASE("cleaner: a truncation between steps abandons the pass and its cleaned segment") {
   CompactedLog f;
   f.open();
   f.write(200, 10);
@@ -456,7 +459,7 @@ TEST_CASE("cleaner: a truncation between steps abandons the pass and its cleaned
     REQUIRE(f.log->clean_step(f.rt.wall_clock_ms(), options).is_ok());
     copying = has_cleaned_file(f);
   }
-  REQUIRE(copying);  // mid-group: a .cleaned file is being written
+  REQUIRE(copying);  // mid-group: a cleaned segment is being written
   REQUIRE(f.log->truncate_to(Offset{150}).is_ok());
   Result<CleanStats> s = f.log->clean_step(f.rt.wall_clock_ms(), options);
   REQUIRE(s.is_ok());

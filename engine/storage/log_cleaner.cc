@@ -82,8 +82,9 @@ std::optional<CleanableRange> PartitionLog::cleanable_range(int64_t now_ms) cons
       r.end = base;  // holds a record too young to compact, and so does what follows
       break;
     }
-    if (dirty && seg->max_timestamp_ms() >= 0 &&
-        now_ms - seg->max_timestamp_ms() > config_.max_compaction_lag_ms) {
+    // As Kafka: overdue once a dirty segment's first batch passed max.compaction.lag.ms.
+    if (dirty && seg->first_batch_timestamp_ms() > 0 &&
+        now_ms - seg->first_batch_timestamp_ms() > config_.max_compaction_lag_ms) {
       r.overdue = true;
     }
     (dirty ? r.dirty_bytes : r.clean_bytes) += seg->size_bytes();

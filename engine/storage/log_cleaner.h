@@ -42,7 +42,7 @@ struct CleanableRange {
   Offset end;                // first offset the pass may not touch
   uint64_t clean_bytes = 0;  // segments below first_dirty
   uint64_t dirty_bytes = 0;  // segments in [first_dirty, end)
-  bool overdue = false;      // a dirty segment's records all passed max.compaction.lag.ms
+  bool overdue = false;      // a dirty segment's first batch passed max.compaction.lag.ms
 
   double dirty_ratio() const {
     uint64_t total = clean_bytes + dirty_bytes;

@@ -1,6 +1,7 @@
 // Per-partition log settings, with Kafka's names (broker key / topic key) and defaults.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "engine/base/status.h"
@@ -38,12 +39,18 @@ struct LogConfig {
   // log.cleaner.min.compaction.lag.ms / min.compaction.lag.ms: a record stays uncompacted at
   // least this long (by its batch's max timestamp).
   int64_t min_compaction_lag_ms = 0;
-  // log.cleaner.max.compaction.lag.ms / max.compaction.lag.ms: a segment whose records are
-  // this old is cleaned whatever the dirty ratio.
+  // log.cleaner.max.compaction.lag.ms / max.compaction.lag.ms: a log whose oldest dirty
+  // segment's first batch is this old is cleaned whatever the dirty ratio; the active segment
+  // of a compacted log rolls at this age too (KIP-354), so that it becomes cleanable.
   int64_t max_compaction_lag_ms = INT64_MAX;
   // log.cleaner.delete.retention.ms / delete.retention.ms: how long a tombstone outlives the
   // clean that first saw it (so that consumers reading from the start see the delete).
   int64_t delete_retention_ms = 86400000;
+
+  // The age at which the active segment rolls: segment.ms, or less on a compacted log.
+  int64_t roll_ms() const {
+    return cleanup_compact ? std::min(segment_ms, max_compaction_lag_ms) : segment_ms;
+  }
 
   // kInvalidArgument naming the first bad field.
   Status validate() const;

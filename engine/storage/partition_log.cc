@@ -78,7 +78,7 @@ bool PartitionLog::should_roll(uint64_t append_bytes, Offset last_offset, int64_
   Segment& a = active();
   if (a.empty()) return false;
   return a.size_bytes() + append_bytes > uint64_t(config_.segment_bytes) ||
-         now_ms - a.created_ms() >= config_.segment_ms || a.indexes_full() ||
+         now_ms - a.created_ms() >= config_.roll_ms() || a.indexes_full() ||
          last_offset - a.base_offset() > lf::kRelativeOffsetMax;
 }
 

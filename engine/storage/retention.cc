@@ -101,7 +101,7 @@ Status PartitionLog::maintain(int64_t now_ms) {
 
 Status PartitionLog::roll_and_flush(int64_t now_ms) {
   STRATA_RETURN_IF_ERROR(usable());
-  if (!active().empty() && now_ms - active().created_ms() >= config_.segment_ms) {
+  if (!active().empty() && now_ms - active().created_ms() >= config_.roll_ms()) {
     STRATA_RETURN_IF_ERROR(roll(now_ms));
   }
   if (now_ms - last_flush_ms_ >= config_.flush_interval_ms) {

@@ -83,6 +83,7 @@ Result<uint64_t> Segment::position_of(Offset target) {
 Status Segment::index_batch(const StoredBatchHeader& h, uint64_t pos) {
   STRATA_ASSERT(h.base() >= next_offset_ && h.last() - base_ <= lf::kRelativeOffsetMax);
   STRATA_ASSERT(pos <= lf::kSegmentPositionMax);
+  if (pos == 0) first_batch_timestamp_ms_ = h.max_timestamp;
   if (h.max_timestamp > max_timestamp_ms_) {
     max_timestamp_ms_ = h.max_timestamp;
     offset_of_max_timestamp_ = h.last();

@@ -98,6 +98,9 @@ class Segment {
   bool empty() const { return size_ == 0; }
   // Largest batch maxTimestamp, -1 if none.
   int64_t max_timestamp_ms() const { return max_timestamp_ms_; }
+  // The first batch's maxTimestamp, -1 if none (max.compaction.lag.ms measures from it, as
+  // Kafka does).
+  int64_t first_batch_timestamp_ms() const { return first_batch_timestamp_ms_; }
   // Runtime wall-clock time this segment was created or (for one found on disk) opened.
   int64_t created_ms() const { return created_ms_; }
   bool indexes_full() const { return offset_index_->full() || time_index_->full(); }
@@ -130,6 +133,7 @@ class Segment {
   uint64_t size_ = 0;
   Offset next_offset_;
   int64_t max_timestamp_ms_ = -1;
+  int64_t first_batch_timestamp_ms_ = -1;
   Offset offset_of_max_timestamp_;
   uint64_t bytes_since_index_entry_ = 0;
   int64_t created_ms_ = 0;

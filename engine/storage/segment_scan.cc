@@ -1,8 +1,8 @@
 // Segment: the parts that scan the .log from disk — load, recovery, and timestamp search.
 #include <string>
 
-#include "engine/storage/log_format.h"
 #include "engine/protocol/record_batch.h"
+#include "engine/storage/log_format.h"
 #include "engine/storage/segment.h"
 
 namespace strata {
@@ -16,8 +16,7 @@ namespace {
 // Offsets are contiguous, or (Gaps::kAllowed) strictly increase: they jump where the log
 // cleaner removed whole batches. baseOffset is not covered by the CRC, so this is the only
 // check of it.
-Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next,
-                         Segment::Gaps gaps) {
+Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next, Segment::Gaps gaps) {
   if (h.base() < next || (h.base() != next && gaps == Segment::Gaps::kRefused)) {
     return Status::corruption("batch base offset " + std::to_string(h.base_offset) + " where " +
                               std::to_string(next.value()) + " was expected");
@@ -34,6 +33,7 @@ Status check_batch_order(const StoredBatchHeader& h, Offset base, Offset next,
 Status Segment::reset_state() {
   next_offset_ = base_;
   max_timestamp_ms_ = -1;
+  first_batch_timestamp_ms_ = -1;
   offset_of_max_timestamp_ = base_;
   bytes_since_index_entry_ = 0;
   return ok_status();
@@ -41,6 +41,10 @@ Status Segment::reset_state() {
 
 Status Segment::derive_tail_state() {
   STRATA_RETURN_IF_ERROR(reset_state());
+  if (size_ > 0) {
+    STRATA_ASSIGN_OR_RETURN(StoredBatchHeader first, read_header(0, size_));
+    first_batch_timestamp_ms_ = first.max_timestamp;
+  }
   std::optional<OffsetIndexEntry> last = offset_index_->last();
   uint64_t pos = last ? last->position : 0;
   while (pos < size_) {

@@ -311,6 +311,41 @@ TEST_CASE("cleaner: min.compaction.lag.ms, the dirty ratio and cleanup.policy ga
   CHECK_FALSE(f.log->cleanable_range(f.rt.wall_clock_ms()));
 }
 
+TEST_CASE("cleaner: max.compaction.lag.ms makes a log overdue and rolls its active segment") {
+  CompactedLog f;
+  f.config.segment_bytes = 1 << 20;  // no roll by size
+  f.config.max_compaction_lag_ms = 5000;
+  f.open();
+  f.write(10, 5);
+  f.rt.advance_ms(4000);
+  f.write(10, 5);  // the same segment's newest batch is young
+  // The active segment rolls at max.compaction.lag.ms (segment.ms is a week), so that the
+  // records in it can be cleaned in time.
+  REQUIRE(f.log->maintain(f.rt.wall_clock_ms()).is_ok());
+  CHECK(f.log->segments().size() == 1);
+  f.rt.advance_ms(1001);
+  REQUIRE(f.log->maintain(f.rt.wall_clock_ms()).is_ok());
+  REQUIRE(f.log->segments().size() == 2);
+  f.write(1, 5);
+  // Overdue is measured from the segment's first batch (5001 ms old), not its newest (1001).
+  std::optional<CleanableRange> range = f.log->cleanable_range(f.rt.wall_clock_ms());
+  REQUIRE(range);
+  CHECK(range->overdue);
+  // Reopened, a segment knows its first batch's timestamp again (read from its first header).
+  f.reopen_after_clean_close();
+  range = f.log->cleanable_range(f.rt.wall_clock_ms());
+  REQUIRE(range);
+  CHECK(range->overdue);
+  // Once cleaned, nothing is overdue until new dirty segments age.
+  clean(f);
+  CHECK_FALSE(f.log->cleanable_range(f.rt.wall_clock_ms()));
+  // Without compaction the roll waits for segment.ms.
+  LogConfig del = f.config;
+  del.cleanup_compact = false;
+  CHECK(del.roll_ms() == del.segment_ms);
+  CHECK(f.config.roll_ms() == 5000);
+}
+
 TEST_CASE("cleaner: compact-only logs ignore retention.ms and retention.bytes") {
   CompactedLog f;
   f.config.retention_ms = 1;

@@ -1,18 +1,20 @@
 """Log compaction read and written by real clients:
 
-1. confluent-kafka (librdkafka) with enable.idempotence=true and lz4 writes 40 keys x 15
-   rounds to a compacted topic with 2 KiB segments; the last round deletes keys 0-4
-   (tombstones). A record without a key is refused with INVALID_RECORD.
+1. confluent-kafka (librdkafka) with enable.idempotence=true and gzip (kafkajs reads it
+   without a codec plugin) writes 40 keys x 15 rounds to a compacted topic with 2 KiB
+   segments; the last round deletes keys 0-4 (tombstones). A record without a key is
+   refused with INVALID_RECORD.
 2. The broker's cleaner (log.cleaner.backoff.ms=100) compacts the partition; its log says so.
-3. confluent-kafka, kafka-python and kcat each read the whole partition: offsets only
+3. confluent-kafka, kafka-python, kcat and kafkajs (js/kafkajs_compacted.js, a group
+   consumer) each read the whole partition: offsets only
    increase, fewer records than written remain, every key's last record is its newest
    value (a tombstone for the deleted keys), and no key appears twice below the last
    segment.
 4. The same idempotent producer goes on writing after the clean and after a broker restart:
    no sequence error, and the records land after the old log end.
 
-Needs python3-confluent-kafka (else skipped); the kafka-python and kcat readers are skipped
-when missing, and the test then reports itself skipped."""
+Needs python3-confluent-kafka (else skipped); the kafka-python, kcat and kafkajs readers are
+skipped when missing, and the test then reports itself skipped."""
 
 import re
 import shutil
@@ -110,6 +112,14 @@ def read_kcat(ctx, b):
     return records
 
 
+def read_kafkajs(ctx, b):
+    try:
+        result = harness.run_kafkajs(ctx, "kafkajs_compacted.js", b)
+    except Skip:
+        return None
+    return [(o, k.encode(), None if v is None else v.encode()) for o, k, v in result["records"]]
+
+
 def last_segment_base(b):
     """Everything below the newest 'cleaned up to offset N' the broker logged was cleaned."""
     found = re.findall(rf"{TOPIC}-0: cleaned up to offset (\d+)", b.stderr_text())
@@ -133,7 +143,7 @@ def run(ctx):
            f"a keyless record on a compacted topic: expected INVALID_RECORD, saw "
            f"{refused.errors} (acked {refused.acked})")
 
-    p = ck.producer(b, **{"enable.idempotence": True, "compression.type": "lz4"})
+    p = ck.producer(b, **{"enable.idempotence": True, "compression.type": "gzip"})
     acks = ck.AckLog()
     produce_rounds(p, acks, range(ROUNDS))
     high = KEYS * ROUNDS
@@ -154,6 +164,9 @@ def run(ctx):
     kcat_ran = shutil.which("kcat") is not None
     if kcat_ran:
         check_compacted(read_kcat(ctx, b), high, cleaned_to, "kcat")
+    js_records = read_kafkajs(ctx, b)
+    if js_records is not None:
+        check_compacted(js_records, high, cleaned_to, "kafkajs")
 
     # The idempotent producer goes on: after the clean, then after a restart that rebuilds
     # its sequence state from the compacted log.
@@ -175,8 +188,8 @@ def run(ctx):
                   f"k{k} after the restart")
     bad = [line for line in b.stderr_text().splitlines() if " ERROR " in line]
     expect(not bad, "broker log: expected no ERROR line, saw:\n" + "\n".join(bad[:10]))
-    if not kp_ran or not kcat_ran:
-        raise Skip("kafka-python or kcat missing: those readers did not run")
+    if not kp_ran or not kcat_ran or js_records is None:
+        raise Skip("kafka-python, kcat or kafkajs missing: those readers did not run")
 
 
 if __name__ == "__main__":

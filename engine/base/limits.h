@@ -16,7 +16,8 @@ inline constexpr size_t kSendQueueBytesPerConnMax = 64 * 1024 * 1024;
 inline constexpr size_t kConnectionsMax = 4096;
 // Decoding: the largest array/string a decoder accepts before declaring the frame malformed.
 inline constexpr int32_t kArrayElementsMax = 1 << 20;
-inline constexpr int32_t kStringBytesMax = 1 << 15;
+// Kafka's limit (Short.MAX_VALUE), for compact strings too.
+inline constexpr int32_t kStringBytesMax = (1 << 15) - 1;
 inline constexpr int32_t kBytesFieldMax = kFrameBytesMax;
 inline constexpr int32_t kTaggedFieldsMax = 1024;
 // The error message of a response. Messages quote what the client sent (a topic name, a

@@ -236,6 +236,7 @@ AdminError TopicManager::delete_topic(const std::string& name) {
   for (auto& p : it->second.partitions) {
     std::string dir = p->log->dir();
     --partitions_per_dir_[dir.substr(0, dir.rfind('/'))];
+    uncleanable_.erase(p->key());  // a topic created again under this name starts afresh
     if (Status s = p->log->destroy(); !s) {
       rt_.warn("topics", "deleting " + dir + ": " + s.to_string());
     }

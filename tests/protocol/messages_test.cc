@@ -234,6 +234,27 @@ TEST_CASE("hostile lengths are rejected with the field name") {
     CHECK_THAT(st.message(), Catch::Contains("client_software_name"));
     CHECK_THAT(st.message(), Catch::Contains("over the limit"));
   }
+  SECTION("a compact string may be 32767 bytes long, as in Kafka, not 32768") {
+    auto request = [](size_t name_bytes) {
+      Bytes b;
+      ByteWriter bw(b);
+      bw.uvarint(name_bytes + 1);
+      b.resize(b.size() + name_bytes, 'x');
+      ByteWriter rest(b);
+      rest.uvarint(2);  // client_software_version "1"
+      b.push_back('1');
+      rest.uvarint(0);  // no tagged fields
+      return b;
+    };
+    Bytes ok = request(32767);
+    ApiVersionsRequest m;
+    ByteReader r(ok);
+    REQUIRE(m.decode(r, 3).is_ok());
+    CHECK(m.client_software_name.size() == 32767);
+    Bytes over = request(32768);
+    ByteReader r2(over);
+    CHECK_THAT(m.decode(r2, 3).message(), Catch::Contains("over the limit"));
+  }
   SECTION("bytes length negative") {
     // SyncGroupResponse v0: error_code, assignment length -7.
     Bytes b = {0, 0, 0xff, 0xff, 0xff, 0xf9};

@@ -57,7 +57,8 @@ struct Index {
   std::map<std::string, const OpRecord*> acks;                  // value → ack
   std::map<TopicPartition, std::map<int64_t, std::string>> log;  // final read
   std::map<TopicPartition, std::set<std::string>> log_values;    // final read, by value
-  std::map<TopicPartition, std::map<NameId, int64_t>> last_offset_of_key;  // final read
+  // Final read of compacted topics only: each key's last offset.
+  std::map<TopicPartition, std::map<NameId, int64_t>> last_offset_of_key;
   std::map<std::string, std::set<std::pair<TopicPartition, int64_t>>> stored;  // value → where
   std::map<TopicPartition, Bounds> bounds;
   std::set<std::string> polled_values;
@@ -90,7 +91,7 @@ std::pair<std::string, int64_t> split_value_id(const std::string& id) {
   return {id.substr(0, colon), seq};
 }
 
-Index build_index(const History& h, CheckResult& out) {
+Index build_index(const History& h, const std::set<std::string>& compacted, CheckResult& out) {
   Index ix;
   for (const OpRecord& op : h.records()) {
     TopicPartition tp{std::string(h.name(op.topic)), op.partition};
@@ -115,7 +116,7 @@ Index build_index(const History& h, CheckResult& out) {
         ix.log[tp][op.offset] = value;
         ix.log_values[tp].insert(value);
         ix.stored[value].insert({tp, op.offset});
-        if (op.key != kNoName) {
+        if (op.key != kNoName && compacted.count(tp.first) != 0) {
           int64_t& last = ix.last_offset_of_key[tp][op.key];
           last = std::max(last, op.offset);
         }
@@ -507,7 +508,7 @@ void GroupChecker::finish(CheckResult& out) {
 
 CheckResult check_history(const History& history, const CheckOptions& options) {
   CheckResult out;
-  Index ix = build_index(history, out);
+  Index ix = build_index(history, options.compacted_topics, out);
   Reporter r(out, options.max_reported);
   check_lost_and_unreadable(history, ix, options.compacted_topics, r, out);
   check_duplicates(ix, r);

@@ -131,10 +131,11 @@ Status ScenarioRun::setup() {
   net_.set_default_params(s_.network);
   // Group scenarios: the coordinator's and the members' [group] log lines go into the trace
   // (generations, expired members, poll timeouts), which is how a reader follows a rebalance.
-  // The log cleaner's lines (a pass done, an interrupted clean settled) go in always; they
-  // are rare.
+  // The broker's log cleaner lines (a pass done, an interrupted clean settled) go in always;
+  // they are rare. Other nodes get no sink without groups, so they build no log lines.
   bool group_lines = !groups_.empty();
   for (auto& n : nodes_) {
+    if (!group_lines && n->name() != kBrokerName) continue;
     n->set_log_sink([this, group_lines](std::string_view line) {
       bool wanted = line.find(" [cleaner] ") != std::string_view::npos ||
                     (group_lines && line.find(" [group] ") != std::string_view::npos);
@@ -763,10 +764,11 @@ Result<RunOutcome> ScenarioRun::run() {
   }
   CheckOptions check;
   check.ownership_until_ns = s_.duration.count();
-  for (const TopicSpec& t : s_.topics) {
-    for (const auto& [key, value] : t.config) {
-      if (key == "cleanup.policy" && value.find("compact") != std::string::npos) {
-        check.compacted_topics.insert(t.name);
+  // The broker's own view of each topic's cleanup.policy (topic keys over broker defaults).
+  if (broker_) {
+    for (const auto& [name, topic] : broker_->topics().topics()) {
+      if (!topic.partitions.empty() && topic.partitions.front()->log->config().cleanup_compact) {
+        check.compacted_topics.insert(name);
       }
     }
   }

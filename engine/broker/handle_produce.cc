@@ -37,7 +37,7 @@ bool produce_partition(Broker& b, const RequestContext& ctx, PartitionReplica& p
     return false;
   }
   AppendValidationOptions options;
-  options.require_keys = topic.config.cleanup_policy.find("compact") != std::string::npos;
+  options.require_keys = p.log->config().cleanup_compact;
   AppendValidation v = validate_for_append(records, options);
   if (!v.ok()) {
     b.runtime().warn("produce", p.key() + " from " + ctx.peer.to_string() + ": " +

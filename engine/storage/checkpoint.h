@@ -1,5 +1,6 @@
 // The per-partition checkpoint file (layout in log_format.h): log start offset, recovery point,
-// the clean-shutdown flag and the cleaner point. Replaced atomically: write a temp file, sync, rename, sync_dir.
+// the clean-shutdown flag and the cleaner point. Replaced atomically: write a temp file, sync,
+// rename, sync_dir.
 #pragma once
 
 #include <optional>

@@ -112,7 +112,9 @@ void PartitionLog::abandon_clean_pass() {
   pass_.reset();
 }
 
-std::string PartitionLog::cleaning_dir() const { return dir_ + "/" + std::string(lf::kCleaningDir); }
+std::string PartitionLog::cleaning_dir() const {
+  return dir_ + "/" + std::string(lf::kCleaningDir);
+}
 
 Result<CleanStats> PartitionLog::clean_step_inner(int64_t now_ms, const CleanOptions& options) {
   CleanStats stats;
@@ -222,9 +224,8 @@ Status PartitionLog::copy_group(int64_t now_ms, const CleanOptions& options, uin
     for (Offset base : bases) STRATA_ASSERT(segments_.count(base) == 1, "group segment missing");
     STRATA_RETURN_IF_ERROR(rt_.fs().remove_all(cleaning_dir()));
     STRATA_RETURN_IF_ERROR(rt_.fs().create_dirs(cleaning_dir()));
-    STRATA_ASSIGN_OR_RETURN(
-        pass.out, Segment::create(rt_.fs(), cleaning_dir(), bases.front(), segment_options(),
-                                  now_ms));
+    STRATA_ASSIGN_OR_RETURN(pass.out, Segment::create(rt_.fs(), cleaning_dir(), bases.front(),
+                                                      segment_options(), now_ms));
     pass.group_segment = 0;
     pass.copy_next = bases.front();
   }

@@ -1,5 +1,5 @@
-// Scenario runner (runner.h). One ScenarioRun per run; it owns the world and everything in
-// it. Only ordered containers drive behaviour, so a (scenario, seed) pair replays exactly.
+// Scenario runner (runner.h): setting up a run, its workloads, history scanning, measures and
+// the run itself. The ScenarioRun class is in scenario_run.h, its faults in runner_faults.cc.
 #include "sim/runner.h"
 
 #include <algorithm>
@@ -10,103 +10,35 @@
 #include "engine/broker/broker.h"
 #include "engine/broker/config.h"
 #include "engine/client/admin.h"
-#include "sim/group_workload.h"
-#include "sim/invariants.h"
+#include "sim/scenario_run.h"
 
 namespace strata::sim {
 
 namespace {
 
 using std::chrono::milliseconds;
-constexpr uint16_t kBrokerPort = 9092;
-constexpr const char* kBrokerName = "broker-0";
-constexpr const char* kCheckerName = "checker";
 
 std::string tp_label(const std::string& topic, int32_t p) {
   return "topic=" + topic + ",partition=" + std::to_string(p);
 }
 
-class ScenarioRun {
- public:
-  ScenarioRun(const Scenario& s, uint64_t seed, const RunOptions& o)
-      : s_(s), opt_(o), world_(seed), net_(world_), nemesis_rng_(world_.rng().fork(0x6e656d)) {}
+double percentile_ms(std::vector<int64_t>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, size_t(q * double(v.size() - 1) + 0.5));
+  return double(v[i]) / 1e6;
+}
 
-  Result<RunOutcome> run();
+bool compare(double got, const std::string& op, double want) {
+  if (op == "==") return got == want;
+  if (op == "!=") return got != want;
+  if (op == "<") return got < want;
+  if (op == "<=") return got <= want;
+  if (op == ">") return got > want;
+  return got >= want;
+}
 
- private:
-  Status setup();
-  Status start_broker();
-  void schedule_workloads();
-  void schedule_fault(const Fault& f);
-  void apply(const Fault& f);
-  void revert(const Fault& f);
-  void crash_broker(bool machine, bool tear);
-  // Adds the counters of an incarnation about to end to the run's totals.
-  void bank_broker_stats();
-  void bank_producer_stats(const ProducerWorkload& p);
-  void restart_broker();
-  void start_client(const std::string& id);
-  void crash_client(const std::string& id);
-  void restart_client(const std::string& id);
-  void set_link(const std::string& a, const std::string& b, bool one_way, const LinkParams& p);
-  void nemesis_tick();
-  Fault nemesis_fault();
-  void scan_history();
-  int64_t total_lag();
-  void sample();
-  void final_phase();
-  Status final_reads();
-  Status final_committed(const std::string& group);
-  void measure(RunOutcome& out);
-  void evaluate(RunOutcome& out);
-  void trace(const std::string& line) { world_.trace(line); }
-  SimNode& node(const std::string& name) { return net_.node(host(name)); }
-  int host(const std::string& name) const {
-    int h = net_.host_of(name);
-    STRATA_ASSERT(h >= 0, "the parser checks node names");
-    return h;
-  }
-  int32_t partitions_of(const std::string& topic) const {
-    for (const auto& t : s_.topics) {
-      if (t.name == topic) return t.partitions;
-    }
-    return config_.num_partitions;  // auto-created
-  }
-
-  const Scenario& s_;
-  const RunOptions& opt_;
-  SimWorld world_;
-  SimNetwork net_;
-  Rng nemesis_rng_;
-  std::vector<std::unique_ptr<SimNode>> nodes_;
-  broker::BrokerConfig config_;
-  std::unique_ptr<broker::Broker> broker_;
-  uint64_t broker_incarnation_ = 0;  // bumped by every start: the invariants' epoch of truth
-  ClusterInvariants invariants_;
-  std::unique_ptr<History> history_ = std::make_unique<History>();
-  std::vector<std::unique_ptr<ProducerWorkload>> producers_;
-  std::vector<std::unique_ptr<ConsumerWorkload>> consumers_;
-  std::vector<std::unique_ptr<GroupMemberWorkload>> members_;  // by consumer index
-  std::map<std::string, int64_t> next_seq_;  // producer → first sequence after a restart
-  std::vector<std::string> groups_;          // the groups of the workload, sorted
-  // A group member's polls move its group's position (lag is per group, as Kafka's).
-  std::map<std::string, std::string> position_owner_;  // client → group or itself
-  uint64_t members_expired_ = 0;  // over every broker incarnation
-  uint64_t duplicate_batches_ = 0;
-  uint64_t producer_retries_ = 0;  // over every producer incarnation
-  uint64_t producer_id_resets_ = 0;
-  std::vector<Endpoint> bootstrap_{{kBrokerName, kBrokerPort}};
-  std::vector<std::string> topic_names_;
-  std::vector<TraceLine> trace_;
-  std::vector<MetricSample> metrics_;
-  bool sampling_ = true;
-  // Consumer positions and producer counts, folded incrementally from the history.
-  size_t cursor_ = 0;
-  std::map<std::string, int64_t> acked_, sent_;
-  std::map<std::tuple<std::string, std::string, int32_t>, int64_t> position_;
-  int64_t max_lag_ = 0;
-  int64_t final_lag_ = 0;
-};
+}  // namespace
 
 Status ScenarioRun::setup() {
   if (opt_.keep_trace) {
@@ -289,185 +221,6 @@ void ScenarioRun::bank_producer_stats(const ProducerWorkload& p) {
   producer_id_resets_ += p.client_stats().producer_id_resets;
 }
 
-void ScenarioRun::crash_broker(bool machine, bool tear) {
-  SimNode& n = node(kBrokerName);
-  if (!n.up()) {
-    trace("crash_broker skipped: broker-0 is down");
-    return;
-  }
-  trace(std::string("crash_broker broker-0 mode=") + (machine ? "machine" : "process") +
-        (tear ? " tear" : ""));
-  bank_broker_stats();
-  n.crash(tear, machine);
-  broker_.reset();
-}
-
-void ScenarioRun::restart_broker() {
-  SimNode& n = node(kBrokerName);
-  if (n.up() && broker_) {
-    trace("restart_broker skipped: broker-0 is up");
-    return;
-  }
-  if (!n.up()) n.restart();
-  Status st = start_broker();
-  trace(st ? std::string("broker-0 recovered") : "broker-0 failed to start: " + st.message());
-}
-
-void ScenarioRun::set_link(const std::string& a, const std::string& b, bool one_way,
-                           const LinkParams& p) {
-  net_.set_params(host(a), host(b), p);
-  if (!one_way) net_.set_params(host(b), host(a), p);
-}
-
-void ScenarioRun::apply(const Fault& f) {
-  std::string name(fault_action_name(f.action));
-  trace("fault " + name + " " + f.target + f.link_from + (f.link_to.empty() ? "" : "->") +
-        f.link_to);
-  SimNode* target = f.target.empty() ? nullptr : &node(f.target);
-  switch (f.action) {
-    case FaultAction::kCrashBroker: crash_broker(f.machine, f.tear); break;
-    case FaultAction::kRestartBroker: restart_broker(); break;
-    case FaultAction::kPause:
-      if (target->up() && !target->paused()) target->pause();
-      break;
-    case FaultAction::kResume:
-      if (target->paused()) target->resume();
-      break;
-    case FaultAction::kPartition: {
-      if (f.one_way) {
-        for (const auto& from : f.groups[0]) {
-          for (size_t g = 1; g < f.groups.size(); ++g) {
-            for (const auto& to : f.groups[g]) net_.set_link_up(host(from), host(to), false);
-          }
-        }
-      } else {
-        std::vector<std::vector<int>> groups;
-        for (const auto& g : f.groups) {
-          groups.emplace_back();
-          for (const auto& n : g) groups.back().push_back(host(n));
-        }
-        net_.partition(groups);
-      }
-      break;
-    }
-    case FaultAction::kHeal: net_.heal_all(); break;
-    case FaultAction::kLinkDelay: {
-      LinkParams p = s_.network;
-      p.latency = f.latency;
-      p.jitter = f.jitter;
-      set_link(f.link_from, f.link_to, f.one_way, p);
-      break;
-    }
-    case FaultAction::kLinkLoss: {
-      LinkParams p = s_.network;
-      p.loss = f.loss;
-      set_link(f.link_from, f.link_to, f.one_way, p);
-      break;
-    }
-    case FaultAction::kSlowDisk: target->set_disk_latency(f.disk); break;
-    case FaultAction::kDiskFail:
-      target->disk().fail_next_ops(f.ops, f.op_kinds ? f.op_kinds : MemFileSystem::kFaultAll);
-      break;
-    case FaultAction::kClockSkew: target->set_clock_skew_ms(f.skew_ms); break;
-    case FaultAction::kResetConnections: net_.reset_connections(host(f.target), host(f.peer));
-      break;
-    case FaultAction::kCrashClient: crash_client(f.target); break;
-    case FaultAction::kStall:
-      for (size_t i = 0; i < s_.consumers.size(); ++i) {
-        if (s_.consumers[i].id == f.target && members_[i]) members_[i]->stall(*f.duration);
-      }
-      break;
-  }
-}
-
-void ScenarioRun::revert(const Fault& f) {
-  std::string name(fault_action_name(f.action));
-  trace("revert " + name + " " + f.target + f.link_from + (f.link_to.empty() ? "" : "->") +
-        f.link_to);
-  switch (f.action) {
-    case FaultAction::kCrashBroker: restart_broker(); break;
-    case FaultAction::kPause:
-      if (node(f.target).paused()) node(f.target).resume();
-      break;
-    case FaultAction::kPartition: net_.heal_all(); break;
-    case FaultAction::kLinkDelay:
-    case FaultAction::kLinkLoss: set_link(f.link_from, f.link_to, f.one_way, s_.network); break;
-    case FaultAction::kSlowDisk: node(f.target).set_disk_latency(DiskLatency{}); break;
-    case FaultAction::kClockSkew: node(f.target).set_clock_skew_ms(0); break;
-    case FaultAction::kCrashClient: restart_client(f.target); break;
-    case FaultAction::kStall: break;  // the member's loop resumes by itself
-    default: STRATA_ASSERT(false, "the parser rejects a duration on this action");
-  }
-}
-
-void ScenarioRun::schedule_fault(const Fault& f) {
-  world_.schedule_at(MonoTime{f.at.count()}, [this, f] {
-    apply(f);
-    if (f.duration) world_.schedule(*f.duration, [this, f] { revert(f); });
-  });
-}
-
-Fault ScenarioRun::nemesis_fault() {
-  const Nemesis& nem = s_.nemesis;
-  const std::string& kind = nem.kinds[nemesis_rng_.below(nem.kinds.size())];
-  Fault f;
-  f.target = nem.targets.empty() ? kBrokerName
-                                 : nem.targets[nemesis_rng_.below(nem.targets.size())];
-  f.duration = nem.duration;
-  if (kind == "crash_broker" || kind == "kill_broker") {
-    f.action = FaultAction::kCrashBroker;
-    f.target = kBrokerName;
-    f.machine = kind == "crash_broker";
-  } else if (kind == "crash_client" || kind == "stall") {
-    // One of the targets that can take it (the parser made sure there is one).
-    std::vector<std::string> eligible;
-    for (const auto& p : s_.producers) {
-      if (kind == "crash_client") eligible.push_back(p.id);
-    }
-    for (const auto& c : s_.consumers) {
-      if (kind == "crash_client" || c.is_group_member()) eligible.push_back(c.id);
-    }
-    if (!nem.targets.empty()) {
-      std::erase_if(eligible, [&](const std::string& id) {
-        return std::find(nem.targets.begin(), nem.targets.end(), id) == nem.targets.end();
-      });
-    }
-    STRATA_ASSERT(!eligible.empty(), "the parser checks nemesis targets");
-    f.target = eligible[nemesis_rng_.below(eligible.size())];
-    f.action = kind == "stall" ? FaultAction::kStall : FaultAction::kCrashClient;
-  } else if (kind == "pause") {
-    f.action = FaultAction::kPause;
-  } else if (kind == "partition") {
-    f.action = FaultAction::kPartition;  // isolate the target from every other node
-    f.groups = {{f.target}, {}};
-    for (const auto& n : nodes_) {
-      if (n->name() != f.target) f.groups[1].push_back(n->name());
-    }
-  } else if (kind == "link_loss") {
-    f.action = FaultAction::kLinkLoss;
-    f.link_from = kBrokerName;
-    f.link_to = f.target == kBrokerName ? nodes_[1]->name() : f.target;
-    f.target.clear();
-    f.loss = 0.3;
-  } else {
-    STRATA_ASSERT(kind == "slow_disk");
-    f.action = FaultAction::kSlowDisk;
-    f.target = kBrokerName;
-    f.disk.sync = milliseconds(50);
-    f.disk.write = milliseconds(5);
-  }
-  return f;
-}
-
-void ScenarioRun::nemesis_tick() {
-  if (world_.now().ns + s_.nemesis.duration.count() >= s_.duration.count()) return;
-  Fault f = nemesis_fault();
-  trace("nemesis");
-  apply(f);
-  world_.schedule(*f.duration, [this, f] { revert(f); });
-  world_.schedule(s_.nemesis.interval, [this] { nemesis_tick(); });
-}
-
 void ScenarioRun::scan_history() {
   const History& h = *history_;
   const auto& ops = h.records();
@@ -628,13 +381,6 @@ Status ScenarioRun::final_committed(const std::string& group) {
   return ok_status();
 }
 
-double percentile_ms(std::vector<int64_t>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, size_t(q * double(v.size() - 1) + 0.5));
-  return double(v[i]) / 1e6;
-}
-
 void ScenarioRun::measure(RunOutcome& out) {
   const CheckResult& c = *out.check;
   auto& m = out.measures;
@@ -697,15 +443,6 @@ void ScenarioRun::measure(RunOutcome& out) {
   m["producer_retries"] = double(producer_retries_);
   m["producer_id_resets"] = double(producer_id_resets_);
   m["duplicate_batches"] = double(duplicate_batches_);
-}
-
-bool compare(double got, const std::string& op, double want) {
-  if (op == "==") return got == want;
-  if (op == "!=") return got != want;
-  if (op == "<") return got < want;
-  if (op == "<=") return got <= want;
-  if (op == ">") return got > want;
-  return got >= want;
 }
 
 void ScenarioRun::evaluate(RunOutcome& out) {
@@ -805,8 +542,6 @@ Result<RunOutcome> ScenarioRun::run() {
   r.check = out.check.get();
   return out;
 }
-
-}  // namespace
 
 Result<RunOutcome> run_scenario(const Scenario& scenario, uint64_t seed,
                                 const RunOptions& options) {

@@ -85,14 +85,23 @@ int64_t now_ms(PosixRuntime& rt) {
   return rt.wall_clock_ms();
 }
 
+// The tests write with the cleaner off, so that what they measure before cleaning does not
+// depend on how fast the writes run (sanitizer builds are slow); this restarts the broker
+// with it on (its timer every 20 ms).
+void restart_with_cleaner(BrokerFixture& f) {
+  f.config.log_cleaner_enable = true;
+  f.config.log_cleaner_backoff_ms = 20;
+  f.restart();
+}
+
 }  // namespace
 
 TEST_CASE("a compacted topic keeps the latest record of every key, across a restart") {
   BrokerFixture f;
-  f.config.log_cleaner_backoff_ms = 20;
+  f.config.log_cleaner_enable = false;
   f.restart();
-  Client c(*f.rt, f.endpoint());
-  create_compacted(c, "c", {{"segment.bytes", "300"}, {"min.cleanable.dirty.ratio", "0.01"}});
+  Client c0(*f.rt, f.endpoint());
+  create_compacted(c0, "c", {{"segment.bytes", "300"}, {"min.cleanable.dirty.ratio", "0.01"}});
 
   // Five keys, each written eight times; the value says which round wrote it.
   for (int round = 0; round < 8; ++round) {
@@ -100,15 +109,17 @@ TEST_CASE("a compacted topic keeps the latest record of every key, across a rest
     for (int k = 0; k < 5; ++k) {
       kvs.emplace_back("k" + std::to_string(k), "r" + std::to_string(round));
     }
-    REQUIRE(produce(c, "c", keyed_batch(kvs, now_ms(*f.rt))) == 0);
+    REQUIRE(produce(c0, "c", keyed_batch(kvs, now_ms(*f.rt))) == 0);
   }
-  PartitionLog& log = *f.broker->topics().find("c", 0)->log;
-  REQUIRE(log.segments().size() > 3);
-  std::vector<Fetched> before = fetch_all(c, "c");
+  REQUIRE(f.broker->topics().find("c", 0)->log->segments().size() > 3);
+  std::vector<Fetched> before = fetch_all(c0, "c");
   REQUIRE(before.size() == 40);
 
   // The cleaner runs on the broker's own timer; everything below the active segment gets
   // cleaned.
+  restart_with_cleaner(f);
+  Client c(*f.rt, f.endpoint());
+  PartitionLog& log = *f.broker->topics().find("c", 0)->log;
   REQUIRE(f.rt->run_until([&] { return log.cleaner_point() == log.segments().back().base_offset; },
                           std::chrono::seconds(10)));
   Offset active = log.segments().back().base_offset;
@@ -167,29 +178,31 @@ TEST_CASE("a compacted topic refuses records without a key") {
 
 TEST_CASE("a tombstone outlives one clean and goes after delete.retention.ms") {
   BrokerFixture f;
-  f.config.log_cleaner_backoff_ms = 20;
+  f.config.log_cleaner_enable = false;
   f.restart();
-  Client c(*f.rt, f.endpoint());
-  create_compacted(c, "c",
+  auto c = std::make_unique<Client>(*f.rt, f.endpoint());
+  create_compacted(*c, "c",
                    {{"segment.bytes", "200"},
                     {"min.cleanable.dirty.ratio", "0.01"},
                     {"delete.retention.ms", "300"}});
-  PartitionLog& log = *f.broker->topics().find("c", 0)->log;
-  auto cleaned_all = [&] { return log.cleaner_point() == log.segments().back().base_offset; };
   auto fill = [&](const std::string& prefix, int n) {
     for (int i = 0; i < n; ++i) {
-      REQUIRE(produce(c, "c",
+      REQUIRE(produce(*c, "c",
                       keyed_batch({{prefix + std::to_string(i), std::string("v")}},
                                   now_ms(*f.rt))) == 0);
     }
   };
-  REQUIRE(produce(c, "c", keyed_batch({{"gone", std::string("v")}}, now_ms(*f.rt))) == 0);
-  REQUIRE(produce(c, "c", keyed_batch({{"gone", std::nullopt}}, now_ms(*f.rt))) == 0);
+  REQUIRE(produce(*c, "c", keyed_batch({{"gone", std::string("v")}}, now_ms(*f.rt))) == 0);
+  REQUIRE(produce(*c, "c", keyed_batch({{"gone", std::nullopt}}, now_ms(*f.rt))) == 0);
   fill("a", 6);
+  restart_with_cleaner(f);
+  c = std::make_unique<Client>(*f.rt, f.endpoint());
+  PartitionLog& log = *f.broker->topics().find("c", 0)->log;
+  auto cleaned_all = [&] { return log.cleaner_point() == log.segments().back().base_offset; };
   REQUIRE(f.rt->run_until(cleaned_all, std::chrono::seconds(10)));
 
   // The first clean keeps the tombstone (offset 1) and stamps its delete horizon.
-  std::vector<Fetched> first = fetch_all(c, "c");
+  std::vector<Fetched> first = fetch_all(*c, "c");
   REQUIRE(!first.empty());
   CHECK(first.front().offset == 1);
   CHECK(first.front().key == "gone");
@@ -198,17 +211,19 @@ TEST_CASE("a tombstone outlives one clean and goes after delete.retention.ms") {
   // Past the horizon, the next clean (it needs new dirty data to run) drops it.
   f.rt->run_until([] { return false; }, std::chrono::milliseconds(400));
   fill("b", 6);
-  REQUIRE(f.rt->run_until([&] { return cleaned_all() && fetch_all(c, "c").front().key != "gone"; },
+  REQUIRE(f.rt->run_until([&] { return cleaned_all() && fetch_all(*c, "c").front().key != "gone"; },
                           std::chrono::seconds(10)));
-  for (const Fetched& r : fetch_all(c, "c")) CHECK(r.key != "gone");
+  for (const Fetched& r : fetch_all(*c, "c")) CHECK(r.key != "gone");
 }
 
 TEST_CASE("__consumer_offsets compacts and the committed offsets survive a restart") {
   BrokerFixture f;
-  f.config.log_cleaner_backoff_ms = 20;
   f.config.group.offsets_topic_num_partitions = 1;
   f.config.group.offsets_topic_segment_bytes = 400;
   f.config.topic_defaults.min_cleanable_dirty_ratio = 0.01;
+  // No cleaning while the commits go in, so that `before` below measures an uncleaned log
+  // however slowly the commits run (sanitizer builds).
+  f.config.log_cleaner_enable = false;
   f.restart();
   Client c(*f.rt, f.endpoint());
   c.send(create_topic_request("t", 2), 4);
@@ -228,15 +243,20 @@ TEST_CASE("__consumer_offsets compacts and the committed offsets survive a resta
   };
   for (int64_t i = 0; i < 30; ++i) commit(int32_t(i % 2), i);
 
-  PartitionLog& log = *f.broker->topics().find(std::string(group::kOffsetsTopic), 0)->log;
-  REQUIRE(log.segments().size() > 3);
+  auto offsets_log = [&]() -> PartitionLog& {
+    return *f.broker->topics().find(std::string(group::kOffsetsTopic), 0)->log;
+  };
+  REQUIRE(offsets_log().segments().size() > 3);
   auto bytes_below_active = [&] {
     uint64_t n = 0;
-    std::vector<SegmentInfo> segments = log.segments();
+    std::vector<SegmentInfo> segments = offsets_log().segments();
     for (size_t i = 0; i + 1 < segments.size(); ++i) n += segments[i].size_bytes;
     return n;
   };
   uint64_t before = bytes_below_active();
+  // The commits are replayed at the restart, then the cleaner runs.
+  restart_with_cleaner(f);
+  PartitionLog& log = offsets_log();
   REQUIRE(f.rt->run_until([&] { return log.cleaner_point() == log.segments().back().base_offset; },
                           std::chrono::seconds(10)));
   // Two keys (group g, partitions 0 and 1) are left of every cleaned segment's commits; the

@@ -32,6 +32,9 @@ inline constexpr int32_t kRecordsPerBatchMax = 1 << 24;
 inline constexpr int32_t kTopicNameBytesMax = 249;
 inline constexpr int32_t kPartitionsPerTopicMax = 10000;
 inline constexpr size_t kTopicsMax = 100000;
+// The cluster: brokers registered with the controller, listeners per broker.
+inline constexpr int32_t kBrokersMax = 1000;
+inline constexpr int32_t kListenersPerBrokerMax = 16;
 // Consumer groups: groups one coordinator keeps, members of one group (group.max.size is
 // at most this).
 inline constexpr size_t kGroupsMax = 100000;

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/base/splitmix.h"
+
 namespace strata {
 
 namespace {
@@ -32,14 +34,6 @@ int64_t clock_ns(clockid_t clock) {
 
 uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
-}
-
-// SplitMix64, to spread whatever getrandom gave into a valid xoshiro state (never all zero).
-uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 // Formats `<ISO-8601 UTC time with ms> <LEVEL> [<component>] <message>\n` with newlines in the

@@ -22,6 +22,7 @@ Broker::~Broker() {
     fetch_purgatory_.cancel_all();
     connections_.close_all();
   }
+  if (heartbeat_timer_.value() != 0) rt_.cancel(heartbeat_timer_);
   if (maintenance_timer_.value() != 0) rt_.cancel(maintenance_timer_);
   if (flush_timer_.value() != 0) rt_.cancel(flush_timer_);
   if (cleaner_timer_.value() != 0) rt_.cancel(cleaner_timer_);
@@ -29,15 +30,18 @@ Broker::~Broker() {
 
 Status Broker::start() {
   STRATA_ASSERT(!started_, "start() twice");
-  STRATA_RETURN_IF_ERROR(topics_.load());
-  offsets_topic_ = std::make_unique<OffsetsTopic>(rt_, topics_, config_.group,
-                                                  [this](PartitionReplica& p) { on_appended(p); });
-  coordinator_ = std::make_unique<group::GroupCoordinator>(rt_, config_.group, *offsets_topic_);
-  STRATA_RETURN_IF_ERROR(offsets_topic_->load(*coordinator_));
+  // Listening first gives the bound port (port 0 picks one) for the controller registration;
+  // no request is read before start() returns to the loop.
   const Listener& l = config_.listeners.front();
   Endpoint at{l.host.empty() ? "0.0.0.0" : l.host, l.port};
   STRATA_ASSIGN_OR_RETURN(bound_, rt_.transport().listen(at, &connections_));
+  Status loaded = load();
+  if (!loaded) {
+    rt_.transport().stop_listening(bound_);
+    return loaded;
+  }
   started_ = true;
+  schedule_heartbeat();
   schedule_maintenance();
   schedule_flush();
   if (config_.log_cleaner_enable) schedule_cleaner(false);
@@ -45,6 +49,25 @@ Status Broker::start() {
                          bound_.to_string() + ", advertised as " + advertised().to_string() +
                          ", log dirs " + config_.log_dirs.front());
   return ok_status();
+}
+
+Status Broker::load() {
+  Endpoint adv = advertised();
+  STRATA_RETURN_IF_ERROR(topics_.load({{config_.advertised().name, adv.host, adv.port}}));
+  offsets_topic_ = std::make_unique<OffsetsTopic>(rt_, topics_, config_.group,
+                                                  [this](PartitionReplica& p) { on_appended(p); });
+  coordinator_ = std::make_unique<group::GroupCoordinator>(rt_, config_.group, *offsets_topic_);
+  return offsets_topic_->load(*coordinator_);
+}
+
+void Broker::schedule_heartbeat() {
+  heartbeat_timer_ =
+      rt_.schedule(std::chrono::milliseconds(config_.broker_heartbeat_interval_ms), [this] {
+        heartbeat_timer_ = TimerId(0);
+        if (stopping_) return;
+        topics_.heartbeat(rt_.now().ms());
+        schedule_heartbeat();
+      });
 }
 
 Status Broker::shutdown() {

@@ -92,6 +92,8 @@ class Broker final : public RequestSink {
  private:
   void dispatch(RequestContext& ctx, ByteReader& body);
   void answer_unsupported(const RequestContext& ctx);
+  Status load();
+  void schedule_heartbeat();
   void schedule_maintenance();
   void schedule_flush();
   // The log cleaner: a step soon while a pass has work, log.cleaner.backoff.ms otherwise.
@@ -107,6 +109,7 @@ class Broker final : public RequestSink {
   std::unique_ptr<group::GroupCoordinator> coordinator_;
   Endpoint bound_;
   BrokerStats stats_;
+  TimerId heartbeat_timer_{0};
   TimerId maintenance_timer_{0};
   TimerId flush_timer_{0};
   TimerId cleaner_timer_{0};

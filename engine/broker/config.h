@@ -33,6 +33,10 @@ struct BrokerConfig {
   bool auto_create_topics_enable = true;
   bool delete_topic_enable = true;
   int64_t replica_lag_time_max_ms = 30000;
+  // A broker's session with the controller: heartbeats every interval, fenced after the
+  // timeout without one.
+  int64_t broker_heartbeat_interval_ms = 2000;
+  int64_t broker_session_timeout_ms = 9000;
   int32_t socket_request_max_bytes = 104857600;
   // The most a Fetch response carries whatever the request asks (KIP-74's first batch aside).
   int32_t fetch_max_bytes = 57671680;

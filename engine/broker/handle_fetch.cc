@@ -73,6 +73,12 @@ class FetchOperation final : public DelayedOperation {
       a.errors = true;
       return;
     }
+    if (!p->is_leader) {
+      out.error_code = code(ErrorCode::kNotLeaderOrFollower);
+      out.high_watermark = out.last_stable_offset = -1;
+      a.errors = true;
+      return;
+    }
     Offset hw = p->high_watermark();
     out.high_watermark = out.last_stable_offset = hw.value();
     out.log_start_offset = p->log->log_start_offset().value();

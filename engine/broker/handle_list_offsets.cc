@@ -20,6 +20,10 @@ void list_partition(PartitionReplica* p, const proto::ListOffsetsRequest::Partit
     out.error_code = static_cast<int16_t>(ErrorCode::kUnknownTopicOrPartition);
     return;
   }
+  if (!p->is_leader) {
+    out.error_code = static_cast<int16_t>(ErrorCode::kNotLeaderOrFollower);
+    return;
+  }
   if (rp.current_leader_epoch >= 0 && rp.current_leader_epoch != p->leader_epoch.value()) {
     out.error_code = static_cast<int16_t>(rp.current_leader_epoch > p->leader_epoch.value()
                                               ? ErrorCode::kUnknownLeaderEpoch

@@ -1,6 +1,6 @@
 // Metadata: brokers, the controller, and for each topic its partitions with leader, epoch,
-// replicas and ISR. Unknown topics are auto-created when both the request (v4+) and
-// auto.create.topics.enable allow it.
+// replicas and ISR — all as the controller's metadata image has them. Unknown topics are
+// auto-created when both the request (v4+) and auto.create.topics.enable allow it.
 #include "engine/broker/handlers.h"
 #include "engine/protocol/messages.h"
 
@@ -10,18 +10,24 @@ namespace {
 using proto::ErrorCode;
 using Response = proto::MetadataResponse;
 
-Response::TopicMetadata describe_topic(Broker& b, const std::string& name, const Topic& t) {
+Response::TopicMetadata describe_topic(const std::string& name, const Topic& t) {
   Response::TopicMetadata tm;
   tm.name = name;
   tm.is_internal = name == group::kOffsetsTopic;
-  int32_t self = b.node_id().value();
+  auto ids = [](const std::vector<NodeId>& nodes) {
+    std::vector<int32_t> out;
+    for (NodeId n : nodes) out.push_back(n.value());
+    return out;
+  };
   for (const auto& p : t.partitions) {
+    const controller::PartitionRegistration& reg = p->registration;
     Response::PartitionMetadata pm;
     pm.partition_index = p->index;
-    pm.leader_id = self;
-    pm.leader_epoch = p->leader_epoch.value();
-    pm.replica_nodes = {self};
-    pm.isr_nodes = {self};
+    pm.leader_id = reg.leader.value();
+    pm.leader_epoch = reg.leader_epoch.value();
+    pm.replica_nodes = ids(reg.replicas);
+    pm.isr_nodes = ids(reg.isr);
+    if (!reg.has_leader()) pm.error_code = static_cast<int16_t>(ErrorCode::kLeaderNotAvailable);
     tm.partitions.push_back(std::move(pm));
   }
   return tm;
@@ -44,7 +50,7 @@ Response::TopicMetadata missing_topic(Broker& b, const std::string& name, bool m
     tm.error_code = static_cast<int16_t>(ErrorCode::kLeaderNotAvailable);
     return tm;
   }
-  return describe_topic(b, name, *b.topics().find(name));
+  return describe_topic(name, *b.topics().find(name));
 }
 
 }  // namespace
@@ -53,22 +59,26 @@ Status handle_metadata(Broker& b, const RequestContext& ctx, ByteReader& body) {
   proto::MetadataRequest req;
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
   Response resp;
-  Endpoint adv = b.advertised();
-  resp.brokers.push_back({b.node_id().value(), adv.host, adv.port, std::nullopt});
+  // The live brokers, as registered with the controller (this one included).
+  for (const auto& [id, reg] : b.topics().image().brokers()) {
+    if (reg.fenced || reg.endpoints.empty()) continue;
+    const controller::BrokerEndpoint& e = reg.endpoints.front();
+    resp.brokers.push_back({id.value(), e.host, e.port, reg.rack});
+  }
   resp.cluster_id = b.topics().cluster_id();
   resp.controller_id = b.node_id().value();
   // v0: an empty list means all topics; v1+: null means all, empty means none.
   bool all = !req.topics.has_value() || (ctx.version() == 0 && req.topics->empty());
   if (all) {
     for (const auto& [name, t] : b.topics().topics()) {
-      resp.topics.push_back(describe_topic(b, name, t));
+      resp.topics.push_back(describe_topic(name, t));
     }
   } else {
     bool may_create = b.config().auto_create_topics_enable &&
                       (ctx.version() < 4 || req.allow_auto_topic_creation);
     for (const auto& rt : *req.topics) {
       const Topic* t = b.topics().find(rt.name);
-      resp.topics.push_back(t ? describe_topic(b, rt.name, *t)
+      resp.topics.push_back(t ? describe_topic(rt.name, *t)
                               : missing_topic(b, rt.name, may_create));
     }
   }

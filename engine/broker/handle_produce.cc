@@ -1,7 +1,8 @@
 // Produce: validate each partition's batches (CRC, framing, codec), assign offsets, stamp the
 // leader epoch (and LogAppendTime where the topic asks for it), append to the partition log.
-// acks=0 gets no response; acks=1 and acks=-1 are answered after the append — on a single
-// broker the ISR is this broker alone, so "all in-sync replicas" have the data then.
+// acks=0 gets no response; acks=1 and acks=-1 are answered after the append — without
+// followers yet the ISR is the leader alone, so "all in-sync replicas" have the data then.
+// Only the partition's leader (the controller's choice) takes records.
 // Batches of idempotent producers pass the partition's sequence check first
 // (producer_state.h).
 #include "engine/broker/handlers.h"
@@ -143,6 +144,8 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
         pr.error_code = code(ErrorCode::kTransactionalIdAuthorizationFailed);
       } else if (p == nullptr) {
         pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
+      } else if (!p->is_leader) {
+        pr.error_code = code(ErrorCode::kNotLeaderOrFollower);
       } else if (td.name == group::kOffsetsTopic) {
         // Only the group coordinator writes its internal topic.
         pr.error_code = code(ErrorCode::kInvalidTopicException);

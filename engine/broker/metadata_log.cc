@@ -19,12 +19,34 @@ LogConfig metadata_log_config() {
   return c;
 }
 
+// A keyed record of the format before the controller.
+void gather_legacy(Runtime& rt, const Record& r, LegacyMetadata* legacy) {
+  legacy->present = true;
+  std::string name(as_chars(*r.key));
+  if (name == kProducerIdsKey) {
+    if (!r.value || r.value->size() != kProducerIdsValueSize || load_be16(r.value->data()) != 0) {
+      rt.warn("metadata", "skipping a malformed producer id block record");
+      return;
+    }
+    legacy->next_producer_id_block = int64_t(load_be64(r.value->data() + 2));
+    return;
+  }
+  if (!r.value) {
+    legacy->topics.erase(name);
+    return;
+  }
+  auto rec = decode_topic_record_value(name, *r.value);
+  if (!rec) {
+    rt.warn("metadata", rec.status().message());
+    return;
+  }
+  legacy->topics[name] = std::move(*rec);
+}
+
 }  // namespace
 
-Result<MetadataImage> MetadataLog::open() {
+Status MetadataLog::open(const ReplayFn& replay, LegacyMetadata* legacy) {
   STRATA_ASSIGN_OR_RETURN(log_, PartitionLog::open(rt_, dir_, metadata_log_config()));
-  MetadataImage image;
-  auto& topics = image.topics;
   Offset at = log_->log_start_offset();
   while (at < log_->log_end_offset()) {
     STRATA_ASSIGN_OR_RETURN(ReadResult read,
@@ -32,64 +54,61 @@ Result<MetadataImage> MetadataLog::open() {
     if (read.batch_count == 0) break;
     BatchSplitter split(read.records);
     while (auto batch = split.next()) {
+      auto header = parse_batch_header(*batch);
       auto records = decode_records(*batch);
-      if (!records) {
-        rt_.warn("metadata", "skipping unreadable metadata batch: " + records.status().message());
-        continue;
+      if (!header || !records) {
+        return Status::corruption(dir_ + ": unreadable metadata batch after offset " +
+                                  std::to_string(at.value()) + ": " +
+                                  (header ? records.status() : header.status()).message());
       }
       for (const Record& r : *records) {
-        if (!r.key) continue;
-        std::string name(as_chars(*r.key));
-        if (name == kProducerIdsKey) {
-          if (!r.value || r.value->size() != kProducerIdsValueSize ||
-              load_be16(r.value->data()) != 0) {
-            rt_.warn("metadata", "skipping a malformed producer id block record");
-            continue;
-          }
-          image.next_producer_id_block = int64_t(load_be64(r.value->data() + 2));
+        const Offset offset = header->base() + r.offset_delta;
+        if (r.key) {
+          gather_legacy(rt_, r, legacy);
           continue;
         }
-        if (!r.value) {
-          topics.erase(name);
-          continue;
+        std::string where = dir_ + ": metadata record at offset " +
+                            std::to_string(offset.value()) + ": ";
+        if (!r.value) return Status::corruption(where + "has no value");
+        auto record = controller::decode_metadata_record(*r.value);
+        if (!record) return Status::corruption(where + record.status().message());
+        if (Status s = replay(*record, offset); !s) {
+          return Status::corruption(where + s.message());
         }
-        auto rec = decode_topic_record_value(name, *r.value);
-        if (!rec) {
-          rt_.warn("metadata", rec.status().message());
-          continue;
-        }
-        topics[name] = std::move(*rec);
       }
     }
     at = read.next_offset;
   }
-  return image;
-}
-
-Status MetadataLog::append(const std::string& key, std::optional<Bytes> value) {
-  STRATA_ASSERT(log_ != nullptr, "metadata log used before open()");
-  RecordBatchBuilder builder;
-  std::optional<ByteSpan> v;
-  if (value) v = ByteSpan(*value);
-  builder.add(rt_.wall_clock_ms(), as_bytes(key), v);
-  STRATA_ASSIGN_OR_RETURN(Bytes batch, builder.build());
-  STRATA_ASSIGN_OR_RETURN(AppendResult appended,
-                          log_->append(batch, LeaderEpoch(0), rt_.wall_clock_ms()));
-  (void)appended;
   return ok_status();
 }
 
-Status MetadataLog::put(const TopicRecord& record) {
-  return append(record.name, encode_topic_record_value(record));
+Status MetadataLog::append(const std::vector<controller::MetadataRecord>& records,
+                           Offset first_offset) {
+  STRATA_ASSERT(log_ != nullptr, "metadata log used before open()");
+  if (records.empty()) return ok_status();
+  if (first_offset != log_->log_end_offset()) {
+    return Status::invalid_argument("metadata records for offset " +
+                                    std::to_string(first_offset.value()) +
+                                    " but the log ends at " +
+                                    std::to_string(log_->log_end_offset().value()));
+  }
+  RecordBatchBuilder builder;
+  std::vector<Bytes> values;
+  values.reserve(records.size());
+  for (const auto& record : records) {
+    values.push_back(controller::encode_metadata_record(record));
+    builder.add(rt_.wall_clock_ms(), std::nullopt, ByteSpan(values.back()));
+  }
+  STRATA_ASSIGN_OR_RETURN(Bytes batch, builder.build());
+  STRATA_ASSIGN_OR_RETURN(AppendResult appended,
+                          log_->append(batch, LeaderEpoch(0), rt_.wall_clock_ms()));
+  STRATA_ASSERT(appended.first_offset == first_offset, "the batch landed where it was planned");
+  return ok_status();
 }
 
-Status MetadataLog::remove(const std::string& topic) { return append(topic, std::nullopt); }
-
-Status MetadataLog::put_producer_id_block(int64_t block_end) {
-  Bytes value(kProducerIdsValueSize);
-  store_be16(value.data(), 0);
-  store_be64(value.data() + 2, uint64_t(block_end));
-  return append(std::string(kProducerIdsKey), std::move(value));
+Offset MetadataLog::log_end_offset() const {
+  STRATA_ASSERT(log_ != nullptr, "metadata log used before open()");
+  return log_->log_end_offset();
 }
 
 Status MetadataLog::close() {

@@ -1,20 +1,26 @@
-// The broker's metadata log: topic records in `<first log.dir>/__cluster_metadata-0`, a
-// partition log of its own, keyed by topic name (see topic_record.h), and the producer id
-// blocks handed out to idempotent producers (key "!producer-ids", never a legal topic name;
-// value: int16 version 0, int64 end of the last block claimed). Every write is synced
-// before it returns, so an acknowledged CreateTopics survives a crash. On start the log is
-// replayed to rebuild the topic table. (A later controller quorum will replicate this log.)
+// The cluster metadata log: `<first log.dir>/__cluster_metadata-0`, a partition log of its
+// own whose records are the controller's (engine/controller/metadata_records.h), one per
+// record value, without keys. The controller's decisions are appended as one batch per
+// operation, synced before the operation is acknowledged, so a crash keeps all of one
+// operation or none of it. On start every record is replayed, in order, into the controller.
+//
+// Logs written by strata before the controller existed hold keyed records instead: a topic
+// record per topic name (topic_record.h, a tombstone deletes it) and "!producer-ids" blocks.
+// open() gathers those into LegacyMetadata so that the broker can carry them over.
 //
 // Also owns `meta.properties` in each log dir (cluster.id, node.id), as Kafka does, and
 // refuses to start when a dir belongs to another node.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/broker/topic_record.h"
+#include "engine/controller/metadata_records.h"
 #include "engine/runtime/runtime.h"
 #include "engine/storage/partition_log.h"
 
@@ -24,28 +30,30 @@ namespace strata::broker {
 // would, so no client may create one (Kafka refuses it too).
 inline constexpr std::string_view kClusterMetadataTopic = "__cluster_metadata";
 
-// What replaying the metadata log yields.
-struct MetadataImage {
+// What the keyed records of an older strata said.
+struct LegacyMetadata {
   std::map<std::string, TopicRecord> topics;
-  // The first producer id no block has handed out yet (Kafka's ProducerIdsRecord).
   int64_t next_producer_id_block = 0;
+  bool present = false;  // the log held at least one keyed record
 };
 
 class MetadataLog {
  public:
+  using ReplayFn = std::function<Status(const controller::MetadataRecord&, Offset)>;
+
   MetadataLog(Runtime& runtime, std::string dir) : rt_(runtime), dir_(std::move(dir)) {}
 
-  // Opens (recovering) the log and replays it. Corrupt records are skipped with a warning.
-  Result<MetadataImage> open();
-  Status put(const TopicRecord& record);
-  Status remove(const std::string& topic);
-  // Claims the producer ids below `block_end`: no later start hands any of them out again.
-  Status put_producer_id_block(int64_t block_end);
+  // Opens (recovering) the log and passes each controller record to `replay` in log order.
+  // A record that does not decode, or that `replay` refuses, stops the open with an error
+  // naming its offset: a broker must not run on a metadata log it cannot read.
+  Status open(const ReplayFn& replay, LegacyMetadata* legacy);
+  // Appends `records` as one batch and syncs it. They must land at `first_offset` on: the
+  // offsets the controller gave them.
+  Status append(const std::vector<controller::MetadataRecord>& records, Offset first_offset);
+  Offset log_end_offset() const;
   Status close();
 
  private:
-  Status append(const std::string& key, std::optional<Bytes> value);
-
   Runtime& rt_;
   std::string dir_;
   std::unique_ptr<PartitionLog> log_;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "engine/base/limits.h"
-#include "engine/storage/leader_epoch_file.h"
 
 namespace strata::broker {
 
@@ -64,10 +63,6 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   p->topic = topic;
   p->index = index;
   STRATA_ASSIGN_OR_RETURN(p->log, PartitionLog::open(rt_, dir, to_log_config(config)));
-  // Opening the log makes this replica the partition's leader again: a new leader epoch, as a
-  // KRaft election would give it after the broker was away.
-  STRATA_ASSIGN_OR_RETURN(p->leader_epoch,
-                          begin_leader_epoch(rt_.fs(), dir, p->log->log_end_offset()));
   // Idempotent producers' sequence state: the newest snapshot, then the batch headers after
   // it (producer_state.h).
   STRATA_ASSIGN_OR_RETURN(LoadedProducerState loaded,
@@ -91,53 +86,6 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   return p;
 }
 
-Status TopicManager::load() {
-  STRATA_ASSERT(!loaded_, "load() twice");
-  for (const auto& dir : config_.log_dirs) {
-    STRATA_ASSIGN_OR_RETURN(
-        std::string id,
-        ensure_meta_properties(rt_, dir, config_.node_id.value(), config_.cluster_id));
-    if (!cluster_id_.empty() && id != cluster_id_) {
-      return Status::invalid_argument("log dirs belong to different clusters: " + cluster_id_ +
-                                      " and " + id + " (" + dir + ")");
-    }
-    cluster_id_ = id;
-  }
-  metadata_ = std::make_unique<MetadataLog>(
-      rt_, config_.log_dirs.front() + "/" + std::string(kClusterMetadataTopic) + "-0");
-  STRATA_ASSIGN_OR_RETURN(MetadataImage image, metadata_->open());
-  next_producer_id_ = producer_id_block_end_ = image.next_producer_id_block;
-  for (auto& [name, record] : image.topics) {
-    auto cfg = apply_overrides(config_.topic_defaults, record.configs);
-    if (!cfg) {
-      rt_.warn("topics", "topic '" + name + "' has an invalid stored config (" +
-                             cfg.status().message() + "); using broker defaults");
-      cfg = config_.topic_defaults;
-    }
-    Topic t{record, *cfg, {}};
-    for (int32_t i = 0; i < record.partitions; ++i) {
-      STRATA_ASSIGN_OR_RETURN(auto p, open_partition(name, i, t.config));
-      t.partitions.push_back(std::move(p));
-    }
-    topics_.emplace(name, std::move(t));
-    ++layout_version_;
-  }
-  loaded_ = true;
-  rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
-                         cluster_id_);
-  return ok_status();
-}
-
-Result<int64_t> TopicManager::allocate_producer_id() {
-  constexpr int64_t kBlockSize = 1000;  // Kafka's producer id block size
-  if (next_producer_id_ == producer_id_block_end_) {
-    STRATA_ASSERT(metadata_ != nullptr, "producer id before load()");
-    STRATA_RETURN_IF_ERROR(metadata_->put_producer_id_block(producer_id_block_end_ + kBlockSize));
-    producer_id_block_end_ += kBlockSize;
-  }
-  return next_producer_id_++;
-}
-
 Status TopicManager::close() {
   Status first;
   for (auto& [name, t] : topics_) {
@@ -159,7 +107,7 @@ Status TopicManager::close() {
   return first;
 }
 
-AdminError TopicManager::check_new_topic(const CreateTopicSpec& spec, int32_t partitions,
+AdminError TopicManager::check_new_topic(const CreateTopicSpec& spec,
                                          TopicConfig* config) const {
   if (Status s = validate_topic_name(spec.name); !s) {
     return {ErrorCode::kInvalidTopicException, s.message()};
@@ -170,24 +118,6 @@ AdminError TopicManager::check_new_topic(const CreateTopicSpec& spec, int32_t pa
     return {ErrorCode::kInvalidRequest,
             "Creation of internal topic " + spec.name + " is prohibited."};
   }
-  if (topics_.count(spec.name)) {
-    return {ErrorCode::kTopicAlreadyExists, "Topic '" + spec.name + "' already exists."};
-  }
-  if (partitions <= 0 || partitions > limits::kPartitionsPerTopicMax) {
-    return {ErrorCode::kInvalidPartitions,
-            "Number of partitions must be in [1, " +
-                std::to_string(limits::kPartitionsPerTopicMax) + "]."};
-  }
-  int16_t rf = spec.replication_factor == -1 ? config_.default_replication_factor
-                                              : spec.replication_factor;
-  if (rf <= 0 || rf > 1) {
-    return {ErrorCode::kInvalidReplicationFactor,
-            "Replication factor: " + std::to_string(rf) +
-                " larger than available brokers: 1."};
-  }
-  if (topics_.size() >= limits::kTopicsMax) {
-    return {ErrorCode::kPolicyViolation, "too many topics"};
-  }
   auto cfg = apply_overrides(config_.topic_defaults, spec.configs);
   if (!cfg) return {ErrorCode::kInvalidConfig, cfg.status().message()};
   if (Status s = to_log_config(*cfg).validate(); !s) {
@@ -197,84 +127,65 @@ AdminError TopicManager::check_new_topic(const CreateTopicSpec& spec, int32_t pa
   return {};
 }
 
+namespace {
+
+AdminError from_reply(const controller::TopicReply& reply) {
+  return {reply.error, reply.message};
+}
+
+AdminError storage_error(const Status& s) {
+  return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
+}
+
+}  // namespace
+
 AdminError TopicManager::create_topic(const CreateTopicSpec& spec) {
   STRATA_ASSERT(loaded_);
-  int32_t partitions = spec.partitions == -1 ? config_.num_partitions : spec.partitions;
   TopicConfig config;
-  AdminError err = check_new_topic(spec, partitions, &config);
-  if (!err.ok() || spec.validate_only) return err;
-
-  TopicRecord record{spec.name, {}, partitions, spec.configs};
-  for (auto& b : record.id) b = static_cast<uint8_t>(rt_.random_u64());
-  if (Status s = metadata_->put(record); !s) {
-    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
+  AdminError err = check_new_topic(spec, &config);
+  if (!err.ok()) return err;
+  controller::CreateTopicRequest request{spec.name, spec.partitions, spec.replication_factor,
+                                         {}, spec.configs};
+  if (spec.validate_only) {
+    controller::Controller scratch = *controller_;  // decides without changing anything
+    return from_reply(scratch.on_create_topics({request}, 0).reply.at(0));
   }
-  Topic t{record, config, {}};
-  for (int32_t i = 0; i < partitions; ++i) {
-    auto p = open_partition(spec.name, i, config);
-    if (!p) return {ErrorCode::kKafkaStorageError, p.status().message()};
-    t.partitions.push_back(std::move(*p));
-  }
-  topics_.emplace(spec.name, std::move(t));
-  ++layout_version_;
-  rt_.info("topics", "created topic " + spec.name + " with " + std::to_string(partitions) +
-                         " partitions");
+  auto result = controller_->on_create_topics({request}, rt_.random_u64());
+  const controller::TopicReply& reply = result.reply.at(0);
+  if (reply.error != ErrorCode::kNone) return from_reply(reply);
+  if (Status s = commit(result.records); !s) return storage_error(s);
+  if (Status s = sync_with_image(); !s) return storage_error(s);
+  rt_.info("topics", "created topic " + spec.name + " with " + std::to_string(reply.partitions) +
+                         " partitions, replication factor " +
+                         std::to_string(reply.replication_factor));
   return {};
 }
 
 AdminError TopicManager::delete_topic(const std::string& name) {
-  auto it = topics_.find(name);
-  if (it == topics_.end()) {
+  if (find(name) == nullptr) {
     return {ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic."};
   }
   if (!config_.delete_topic_enable) {
     return {ErrorCode::kTopicDeletionDisabled, "delete.topic.enable is false"};
   }
-  if (Status s = metadata_->remove(name); !s) {
-    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
-  }
-  for (auto& p : it->second.partitions) {
-    std::string dir = p->log->dir();
-    --partitions_per_dir_[dir.substr(0, dir.rfind('/'))];
-    uncleanable_.erase(p->key());  // a topic created again under this name starts afresh
-    if (Status s = p->log->destroy(); !s) {
-      rt_.warn("topics", "deleting " + dir + ": " + s.to_string());
-    }
-  }
-  topics_.erase(it);
-  ++layout_version_;
+  auto result = controller_->on_delete_topics({name});
+  if (result.reply.at(0).error != ErrorCode::kNone) return from_reply(result.reply.at(0));
+  if (Status s = commit(result.records); !s) return storage_error(s);
+  if (Status s = sync_with_image(); !s) return storage_error(s);
   rt_.info("topics", "deleted topic " + name);
   return {};
 }
 
 AdminError TopicManager::create_partitions(const std::string& name, int32_t total,
                                            bool validate_only) {
-  Topic* t = find(name);
-  if (t == nullptr) {
-    return {ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic."};
+  if (validate_only) {
+    controller::Controller scratch = *controller_;
+    return from_reply(scratch.on_create_partitions(name, total, 0).reply);
   }
-  int32_t current = t->record.partitions;
-  if (total <= current) {
-    return {ErrorCode::kInvalidPartitions, "Topic currently has " + std::to_string(current) +
-                                               " partitions, " + std::to_string(total) +
-                                               " would not be an increase."};
-  }
-  if (total > limits::kPartitionsPerTopicMax) {
-    return {ErrorCode::kInvalidPartitions, "too many partitions"};
-  }
-  if (validate_only) return {};
-  TopicRecord updated = t->record;
-  updated.partitions = total;
-  if (Status s = metadata_->put(updated); !s) {
-    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
-  }
-  t->record = updated;
-  for (int32_t i = current; i < total; ++i) {
-    auto p = open_partition(name, i, t->config);
-    if (!p) return {ErrorCode::kKafkaStorageError, p.status().message()};
-    t->partitions.push_back(std::move(*p));
-    ++layout_version_;
-  }
+  auto result = controller_->on_create_partitions(name, total, rt_.random_u64());
+  if (result.reply.error != ErrorCode::kNone) return from_reply(result.reply);
+  if (Status s = commit(result.records); !s) return storage_error(s);
+  if (Status s = sync_with_image(); !s) return storage_error(s);
   return {};
 }
 
@@ -290,14 +201,10 @@ AdminError TopicManager::alter_topic_configs(const std::string& name,
   LogConfig log_config = to_log_config(*cfg);
   if (Status s = log_config.validate(); !s) return {ErrorCode::kInvalidConfig, s.message()};
   if (validate_only || overrides == t->record.configs) return {};
-  TopicRecord updated = t->record;
-  updated.configs = overrides;
-  if (Status s = metadata_->put(updated); !s) {
-    return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
-  }
-  t->record = std::move(updated);
-  t->config = *cfg;
-  for (auto& p : t->partitions) p->log->reconfigure(log_config);
+  auto result = controller_->on_alter_topic_configs(name, overrides);
+  if (result.reply.error != ErrorCode::kNone) return from_reply(result.reply);
+  if (Status s = commit(result.records); !s) return storage_error(s);
+  if (Status s = sync_with_image(); !s) return storage_error(s);
   std::string listed;
   for (const auto& [key, value] : overrides) {
     listed += (listed.empty() ? "" : ", ") + key + "=" + value;

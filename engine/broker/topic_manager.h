@@ -1,8 +1,14 @@
-// The broker's topics and the partition logs behind them.
+// The broker's topics and the partition logs behind them, and the controller that decides
+// them.
 //
-// Owns one PartitionLog per partition (in one of log.dirs, the one holding the fewest
-// partitions, as Kafka places them) and the metadata log that makes topic creation,
-// deletion and partition growth durable. Single-threaded, like everything on the loop.
+// Owns one PartitionLog per partition replica on this node (in one of log.dirs, the one
+// holding the fewest partitions, as Kafka places them), the cluster metadata log, and the
+// controller (engine/controller) that writes it. This node is the cluster's only controller
+// voter, as in a one-node KRaft cluster in combined mode: it registers itself as a broker with
+// its own controller, heartbeats it, and every topic change goes through the controller as
+// records appended to the metadata log before the change is acknowledged. The topic table
+// below is then brought in line with the controller's metadata image (sync_with_image).
+// Single-threaded, like everything on the loop.
 #pragma once
 
 #include <map>
@@ -17,17 +23,20 @@
 #include "engine/broker/metadata_log.h"
 #include "engine/storage/producer_state.h"
 #include "engine/broker/topic_record.h"
+#include "engine/controller/controller.h"
 #include "engine/protocol/errors.h"
 #include "engine/storage/partition_log.h"
 
 namespace strata::broker {
 
-// One partition replica on this broker. Single broker for now: it leads, its ISR is itself,
-// and the high watermark is the log end offset.
+// One partition replica on this broker. Replicas, ISR, leader and leader epoch are the
+// controller's; without followers yet, the high watermark is the log end offset.
 struct PartitionReplica {
   std::string topic;
   int32_t index = 0;
-  LeaderEpoch leader_epoch{0};
+  LeaderEpoch leader_epoch{0};  // = registration.leader_epoch once it is recorded in the log
+  controller::PartitionRegistration registration;
+  bool is_leader = false;  // this node is registration.leader
   std::unique_ptr<PartitionLog> log;
   ProducerStateTable producers;  // rebuilt from the log's batch headers on open
 
@@ -62,8 +71,12 @@ class TopicManager {
   TopicManager(Runtime& runtime, const BrokerConfig& config);
   ~TopicManager();
 
-  // Checks meta.properties, replays the metadata log and opens every partition log.
-  Status load();
+  // Checks meta.properties, replays the metadata log into the controller, registers this node
+  // (listening on `endpoints`) with it, and opens every partition log it holds a replica of.
+  Status load(const std::vector<controller::BrokerEndpoint>& endpoints);
+  // This node's heartbeat to its controller and the controller's session check
+  // (broker.heartbeat.interval.ms). `now_ms` is monotonic time.
+  void heartbeat(int64_t now_ms);
   Status close();
 
   AdminError create_topic(const CreateTopicSpec& spec);
@@ -80,12 +93,14 @@ class TopicManager {
   PartitionReplica* find(const std::string& name, int32_t partition);
   const std::map<std::string, Topic>& topics() const { return topics_; }
   const std::string& cluster_id() const { return cluster_id_; }
+  const controller::MetadataImage& image() const { return controller_->image(); }
   // Goes up whenever a topic or partition is created or deleted: lets observers (the
   // simulator's invariant checks) cache what they derive from topics().
   uint64_t layout_version() const { return layout_version_; }
 
-  // A producer id never handed out before by this broker, for InitProducerId. Ids are claimed
-  // in blocks recorded (synced) in the metadata log first, so a restart cannot reuse one.
+  // A producer id never handed out before in the cluster, for InitProducerId. Ids come in
+  // blocks from the controller, recorded (synced) in the metadata log first, so a restart
+  // cannot reuse one.
   Result<int64_t> allocate_producer_id();
 
   // Retention, time-based roll and flush for every partition.
@@ -102,13 +117,29 @@ class TopicManager {
                                                            const TopicConfig& config);
   std::string choose_log_dir();
   std::string partition_dir(const std::string& topic, int32_t index) const;
-  AdminError check_new_topic(const CreateTopicSpec& spec, int32_t partitions,
-                             TopicConfig* config) const;
+  AdminError check_new_topic(const CreateTopicSpec& spec, TopicConfig* config) const;
+  // Appends a controller result's records; on failure the controller is rebuilt from the log.
+  Status commit(const std::vector<controller::MetadataRecord>& records);
+  Status open_controller(LegacyMetadata* legacy);
+  // Topics and producer ids of an older strata's metadata log, as controller records.
+  void import_legacy(const LegacyMetadata& legacy,
+                     std::vector<controller::MetadataRecord>* batch);
+  // Creates, reconfigures, re-leads and deletes local topics and partitions to match the
+  // controller's image.
+  Status sync_with_image();
+  Status sync_topic(const controller::TopicImage& image_topic);
+  void remove_topic(const std::string& name);
 
   Runtime& rt_;
   const BrokerConfig& config_;
   std::string cluster_id_;
   std::unique_ptr<MetadataLog> metadata_;
+  std::unique_ptr<controller::Controller> controller_;
+  controller::IncarnationId incarnation_{};  // new at every start
+  std::vector<controller::BrokerEndpoint> endpoints_;
+  int64_t broker_epoch_ = -1;
+  int64_t replayed_records_ = 0;  // controller records found in the log at open
+  bool metadata_failed_ = false;  // an append failed and the log could not be reopened
   std::map<std::string, Topic> topics_;
   std::map<std::string, int> partitions_per_dir_;
   bool loaded_ = false;
@@ -118,7 +149,7 @@ class TopicManager {
   std::optional<std::pair<std::string, int32_t>> cleaning_;
   CleanStats pass_stats_;
   std::set<std::string> uncleanable_;
-  int64_t next_producer_id_ = 0;  // ids in [next, block end) are claimed and unused
+  int64_t next_producer_id_ = 0;  // ids in [next, block end) are this node's and unused
   int64_t producer_id_block_end_ = 0;
 };
 

@@ -21,6 +21,12 @@ std::vector<NodeId> Controller::active_brokers() const {
   return out;
 }
 
+bool Controller::unclean_allowed(const TopicImage& topic) const {
+  auto it = topic.configs.find("unclean.leader.election.enable");
+  if (it == topic.configs.end()) return config_.unclean_leader_election_enable;
+  return it->second == "true";
+}
+
 ErrorCode Controller::check_broker(NodeId id, int64_t epoch) const {
   const BrokerRegistration* b = image_.broker(id);
   if (b == nullptr) return ErrorCode::kBrokerIdNotRegistered;
@@ -49,7 +55,7 @@ std::vector<PartitionChangeRecord> Controller::changes_without(NodeId broker) co
             break;
           }
         }
-        if (next == kNoNode && config_.unclean_leader_election_enable) {
+        if (next == kNoNode && unclean_allowed(t)) {
           for (NodeId r : p.replicas) {
             if (r != broker && image_.is_active(r)) {
               next = r;
@@ -74,7 +80,7 @@ std::vector<PartitionChangeRecord> Controller::changes_with(NodeId broker) const
       if (p.has_leader() || !p.is_replica(broker)) continue;
       if (p.in_isr(broker)) {
         out.push_back({topic_id, int32_t(i), broker, {}, {}});
-      } else if (config_.unclean_leader_election_enable) {
+      } else if (unclean_allowed(t)) {
         // Unclean: a replica outside the ISR leads, and whatever only the ISR had is lost.
         out.push_back({topic_id, int32_t(i), broker, std::vector<NodeId>{broker}, {}});
       }

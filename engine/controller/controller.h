@@ -37,7 +37,7 @@ struct ControllerConfig {
   int32_t num_partitions = 1;
   int16_t default_replication_factor = 1;
   int64_t broker_session_timeout_ms = 9000;
-  bool unclean_leader_election_enable = false;
+  bool unclean_leader_election_enable = false;  // default for topics without an override
   int64_t producer_id_block_size = 1000;
 };
 
@@ -118,6 +118,8 @@ class Controller {
 
   // Rebuilds the image from the log at start, one record at a time in log order.
   Status replay(const MetadataRecord& record, Offset offset);
+  // After replay: the log ends at `log_end` (see MetadataImage::skip_to).
+  void skip_to(Offset log_end) { image_.skip_to(log_end); }
 
   ControllerResult<BrokerRegistrationReply> on_broker_registration(
       const BrokerRegistrationRequest& request, int64_t now_ms);
@@ -138,6 +140,10 @@ class Controller {
   ControllerResult<AlterPartitionReply> on_alter_partition(const AlterPartitionRequest& request);
   ControllerResult<ProducerIdsReply> on_allocate_producer_ids(NodeId broker_id,
                                                               int64_t broker_epoch);
+  // No producer id below `floor` is handed out from now on: ids that an older strata handed
+  // out itself, carried over when its metadata is imported.
+  ControllerResult<ProducerIdsReply> on_reserve_producer_ids(NodeId broker_id, int64_t broker_epoch,
+                                                             int64_t floor);
 
   const MetadataImage& image() const { return image_; }
   const ControllerConfig& config() const { return config_; }
@@ -151,6 +157,8 @@ class Controller {
     STRATA_ASSERT(s.is_ok(), "the controller only emits records its image accepts");
     result.records.push_back(std::move(record));
   }
+  // unclean.leader.election.enable: the topic's override, else the cluster default.
+  bool unclean_allowed(const TopicImage& topic) const;
   // Registered and unfenced, sorted: who may be placed as a replica or elected.
   std::vector<NodeId> active_brokers() const;
   // The partition changes that take `broker` out of every ISR and leadership it holds.

@@ -263,4 +263,16 @@ ControllerResult<ProducerIdsReply> Controller::on_allocate_producer_ids(NodeId b
   return result;
 }
 
+ControllerResult<ProducerIdsReply> Controller::on_reserve_producer_ids(NodeId broker_id,
+                                                                       int64_t broker_epoch,
+                                                                       int64_t floor) {
+  ControllerResult<ProducerIdsReply> result;
+  result.reply.error = check_broker(broker_id, broker_epoch);
+  if (result.reply.error != ErrorCode::kNone) return result;
+  if (floor > image_.next_producer_id()) {
+    emit(result, ProducerIdsRecord{broker_id, broker_epoch, floor});
+  }
+  return result;
+}
+
 }  // namespace strata::controller

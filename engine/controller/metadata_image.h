@@ -9,6 +9,7 @@
 // holds the invariants that check_invariants() asserts.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -64,6 +65,10 @@ class MetadataImage {
   int64_t last_broker_epoch() const { return last_broker_epoch_; }
   // One past the offset of the last record replayed.
   Offset next_offset() const { return next_offset_; }
+
+  // Records below `offset` were not controller records (an older format's): the next record
+  // replayed or emitted goes at `offset` or later.
+  void skip_to(Offset offset) { next_offset_ = std::max(next_offset_, offset); }
 
   // Assertions: what replay() guarantees. For tests and the controller after each operation.
   void check_invariants() const;

@@ -65,16 +65,21 @@ Status write_leader_epochs(FileSystem& fs, const std::string& dir,
   return replace_file(fs, dir, dir + "/" + std::string(kLeaderEpochFileName), as_bytes(text));
 }
 
-Result<LeaderEpoch> begin_leader_epoch(FileSystem& fs, const std::string& dir, Offset log_end) {
+Status record_leader_epoch(FileSystem& fs, const std::string& dir, LeaderEpoch epoch,
+                           Offset log_end) {
+  STRATA_ASSERT(epoch.value() >= 0, "leader epochs are not negative");
   STRATA_ASSIGN_OR_RETURN(std::vector<EpochEntry> entries, read_leader_epochs(fs, dir));
-  int32_t next = entries.empty() ? 0 : entries.back().epoch.value() + 1;
-  while (!entries.empty() && entries.back().start_offset > log_end) entries.pop_back();
-  entries.push_back({LeaderEpoch(next), log_end});
+  if (!entries.empty() && entries.back().epoch == epoch && entries.back().start_offset <= log_end) {
+    return ok_status();
+  }
+  std::erase_if(entries, [&](const EpochEntry& e) {
+    return e.epoch >= epoch || e.start_offset > log_end;
+  });
+  entries.push_back({epoch, log_end});
   if (entries.size() > kLeaderEpochEntriesMax) {
     entries.erase(entries.begin(), entries.end() - kLeaderEpochEntriesMax);
   }
-  STRATA_RETURN_IF_ERROR(write_leader_epochs(fs, dir, entries));
-  return LeaderEpoch(next);
+  return write_leader_epochs(fs, dir, entries);
 }
 
 }  // namespace strata

@@ -34,9 +34,11 @@ Result<std::vector<EpochEntry>> read_leader_epochs(FileSystem& fs, const std::st
 Status write_leader_epochs(FileSystem& fs, const std::string& dir,
                            const std::vector<EpochEntry>& entries);
 
-// Starts the next epoch at `log_end`: one more than any epoch in the file (0 for a new
-// partition). Entries starting beyond `log_end` (lost in a crash) are dropped. Durable on
-// return.
-Result<LeaderEpoch> begin_leader_epoch(FileSystem& fs, const std::string& dir, Offset log_end);
+// Records that epoch `epoch`, given by the controller, starts at `log_end`. Nothing is written
+// when the file already ends with that epoch. Entries starting beyond `log_end` (lost in a
+// crash) are dropped, and so are entries of `epoch` or later (left by an older strata that
+// numbered epochs itself), so that the file's epochs keep going up. Durable on return.
+Status record_leader_epoch(FileSystem& fs, const std::string& dir, LeaderEpoch epoch,
+                           Offset log_end);
 
 }  // namespace strata

@@ -24,7 +24,8 @@ struct BrokerFixture {
   broker::BrokerConfig config;
   std::unique_ptr<broker::Broker> broker;
 
-  BrokerFixture() {
+  // `start_now` false lets a test prepare the log dir first, then call start().
+  explicit BrokerFixture(bool start_now = true) {
     auto r = PosixRuntime::create({.log_level_min = LogLevel::kWarn});
     REQUIRE(r);
     rt = std::move(*r);
@@ -33,7 +34,7 @@ struct BrokerFixture {
               .string();
     config.log_dirs = {dir};
     config.listeners = {broker::Listener{"PLAINTEXT", "127.0.0.1", 0}};
-    start();
+    if (start_now) start();
   }
   ~BrokerFixture() {
     if (broker) (void)broker->shutdown();

@@ -39,13 +39,17 @@ TEST_CASE("defaults are Kafka's") {
   CHECK(c.topic_defaults.retention_bytes == -1);
   CHECK(c.topic_defaults.flush_messages == kLongMax);
   CHECK(c.log_dirs == std::vector<std::string>{"/tmp/kafka-logs"});
+  CHECK(c.broker_heartbeat_interval_ms == 2000);
+  CHECK(c.broker_session_timeout_ms == 9000);
+  CHECK_FALSE(c.topic_defaults.unclean_leader_election_enable);
 }
 
 TEST_CASE("keys set fields, hours/minutes/ms precedence") {
   auto r = load(
       "node.id=3\nlisteners=PLAINTEXT://127.0.0.1:19092\nlog.dirs=/a, /b\n"
       "log.retention.hours=1\nlog.segment.bytes=1048576\nnum.partitions=8\n"
-      "log.flush.interval.messages=1\nauto.create.topics.enable=false\n");
+      "log.flush.interval.messages=1\nauto.create.topics.enable=false\n"
+      "broker.session.timeout.ms=18000\nbroker.heartbeat.interval.ms=500\n");
   REQUIRE(r);
   CHECK(r->config.node_id == NodeId{3});
   CHECK(r->config.listeners.front().host == "127.0.0.1");
@@ -55,6 +59,8 @@ TEST_CASE("keys set fields, hours/minutes/ms precedence") {
   CHECK(r->config.topic_defaults.segment_bytes == 1048576);
   CHECK(r->config.topic_defaults.flush_messages == 1);
   CHECK_FALSE(r->config.auto_create_topics_enable);
+  CHECK(r->config.broker_session_timeout_ms == 18000);
+  CHECK(r->config.broker_heartbeat_interval_ms == 500);
 
   auto both = load("log.retention.ms=5\nlog.retention.hours=1\n");
   REQUIRE(both);

@@ -260,14 +260,18 @@ TEST_CASE("fencing: a dead leader's partitions move to the next ISR member in re
   c.check_replay();
 }
 
-TEST_CASE("election: unclean election only when configured", "[controller][election]") {
-  for (bool unclean : {false, true}) {
-    INFO("unclean.leader.election.enable=" << unclean);
-    Cluster c(ControllerConfig{.unclean_leader_election_enable = unclean});
+TEST_CASE("election: unclean election only when configured, for the cluster or the topic",
+          "[controller][election]") {
+  for (int mode : {0, 1, 2}) {
+    // 0: off; 1: the cluster default is on; 2: only the topic's override is on.
+    const bool unclean = mode != 0;
+    INFO("mode " << mode);
+    Cluster c(ControllerConfig{.unclean_leader_election_enable = mode == 1});
     c.start(2);
     CreateTopicRequest req;
     req.name = "t";
     req.assignments = {{0, nodes({1, 2})}};
+    if (mode == 2) req.configs = {{"unclean.leader.election.enable", "true"}};
     REQUIRE(c.apply(c.controller.on_create_topics({req}, 1)).at(0).error == ErrorCode::kNone);
     // Broker 2 falls behind; the leader shrinks the ISR to itself.
     const auto p = c.partition("t", 0);

@@ -19,37 +19,42 @@ void put(MemFileSystem& fs, const std::string& path, std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("leader epochs: a new partition starts at epoch 0, each open starts the next") {
+TEST_CASE("leader epochs: each epoch the controller gives is recorded once, where it starts") {
   MemFileSystem fs;
   REQUIRE(fs.create_dirs("/d").is_ok());
-  auto e0 = begin_leader_epoch(fs, "/d", Offset(0));
-  REQUIRE(e0.is_ok());
-  CHECK(e0->value() == 0);
-  auto e1 = begin_leader_epoch(fs, "/d", Offset(42));
-  REQUIRE(e1.is_ok());
-  CHECK(e1->value() == 1);
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(0), Offset(0)).is_ok());
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(2), Offset(42)).is_ok());
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(2), Offset(50)).is_ok());  // already there
   auto entries = read_leader_epochs(fs, "/d");
   REQUIRE(entries.is_ok());
-  CHECK(*entries == std::vector<EpochEntry>{{LeaderEpoch(0), Offset(0)}, {LeaderEpoch(1), Offset(42)}});
+  CHECK(*entries ==
+        std::vector<EpochEntry>{{LeaderEpoch(0), Offset(0)}, {LeaderEpoch(2), Offset(42)}});
   auto text = read_file_text(fs, "/d/leader-epoch-checkpoint");
   REQUIRE(text.is_ok());
-  CHECK(*text == "0\n2\n0 0\n1 42\n");
+  CHECK(*text == "0\n2\n0 0\n2 42\n");
 }
 
-TEST_CASE("leader epochs: survive a machine crash, and never repeat after lost writes") {
+TEST_CASE("leader epochs: survive a machine crash; lost entries and older numbering go") {
   MemFileSystem fs;
   REQUIRE(fs.create_dirs("/d").is_ok());
   REQUIRE(fs.sync_dir("/").is_ok());
-  REQUIRE(begin_leader_epoch(fs, "/d", Offset(0)).is_ok());
-  REQUIRE(begin_leader_epoch(fs, "/d", Offset(100)).is_ok());
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(0), Offset(0)).is_ok());
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(1), Offset(100)).is_ok());
   fs.crash();
   // The log lost its unsynced tail: it now ends at 50, before epoch 1 started.
-  auto e = begin_leader_epoch(fs, "/d", Offset(50));
-  REQUIRE(e.is_ok());
-  CHECK(e->value() == 2);
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(3), Offset(50)).is_ok());
   auto entries = read_leader_epochs(fs, "/d");
   REQUIRE(entries.is_ok());
-  CHECK(*entries == std::vector<EpochEntry>{{LeaderEpoch(0), Offset(0)}, {LeaderEpoch(2), Offset(50)}});
+  CHECK(*entries ==
+        std::vector<EpochEntry>{{LeaderEpoch(0), Offset(0)}, {LeaderEpoch(3), Offset(50)}});
+  // A file that numbered epochs beyond the controller's keeps only what is below it.
+  put(fs, "/d/leader-epoch-checkpoint", "0\n3\n0 0\n4 10\n7 20\n");
+  REQUIRE(record_leader_epoch(fs, "/d", LeaderEpoch(5), Offset(30)).is_ok());
+  entries = read_leader_epochs(fs, "/d");
+  REQUIRE(entries.is_ok());
+  CHECK(*entries == std::vector<EpochEntry>{{LeaderEpoch(0), Offset(0)},
+                                            {LeaderEpoch(4), Offset(10)},
+                                            {LeaderEpoch(5), Offset(30)}});
 }
 
 TEST_CASE("leader epochs: malformed files name the file and line") {

@@ -1,0 +1,245 @@
+// TopicManager and its controller: loading the metadata log, this node's registration and
+// heartbeats, committing the controller's records, carrying over an older strata's metadata,
+// and keeping the local topics and partition logs in line with the controller's image.
+#include "engine/base/limits.h"
+#include "engine/broker/topic_manager.h"
+#include "engine/storage/leader_epoch_file.h"
+
+namespace strata::broker {
+namespace {
+
+using proto::ErrorCode;
+
+controller::ControllerConfig controller_config(const BrokerConfig& c) {
+  controller::ControllerConfig out;
+  out.num_partitions = c.num_partitions;
+  out.default_replication_factor = c.default_replication_factor;
+  out.broker_session_timeout_ms = c.broker_session_timeout_ms;
+  out.unclean_leader_election_enable = c.topic_defaults.unclean_leader_election_enable;
+  return out;
+}
+
+template <class Reply>
+Reply take(controller::ControllerResult<Reply>&& result,
+           std::vector<controller::MetadataRecord>* batch) {
+  for (auto& r : result.records) batch->push_back(std::move(r));
+  return std::move(result.reply);
+}
+
+}  // namespace
+
+Status TopicManager::open_controller(LegacyMetadata* legacy) {
+  controller_ = std::make_unique<controller::Controller>(controller_config(config_));
+  metadata_ = std::make_unique<MetadataLog>(
+      rt_, config_.log_dirs.front() + "/" + std::string(kClusterMetadataTopic) + "-0");
+  replayed_records_ = 0;
+  STRATA_RETURN_IF_ERROR(metadata_->open(
+      [this](const controller::MetadataRecord& record, Offset offset) {
+        ++replayed_records_;
+        return controller_->replay(record, offset);
+      },
+      legacy));
+  controller_->skip_to(metadata_->log_end_offset());
+  return ok_status();
+}
+
+Status TopicManager::commit(const std::vector<controller::MetadataRecord>& records) {
+  if (records.empty()) return ok_status();
+  if (metadata_failed_) return Status::io_error("the metadata log failed earlier; restart");
+  Offset first = controller_->image().next_offset() - int64_t(records.size());
+  Status s = metadata_->append(records, first);
+  if (s) return s;
+  // The controller's image is ahead of the log now: rebuild it from what the log holds.
+  rt_.error("metadata", "appending controller records failed: " + s.to_string() +
+                            "; rebuilding the controller from the metadata log");
+  (void)metadata_->close();
+  LegacyMetadata ignored;
+  if (Status reopened = open_controller(&ignored); !reopened) {
+    rt_.error("metadata", "the metadata log cannot be reopened: " + reopened.to_string());
+    metadata_failed_ = true;
+  }
+  return s;
+}
+
+Status TopicManager::load(const std::vector<controller::BrokerEndpoint>& endpoints) {
+  STRATA_ASSERT(!loaded_, "load() twice");
+  for (const auto& dir : config_.log_dirs) {
+    STRATA_ASSIGN_OR_RETURN(
+        std::string id,
+        ensure_meta_properties(rt_, dir, config_.node_id.value(), config_.cluster_id));
+    if (!cluster_id_.empty() && id != cluster_id_) {
+      return Status::invalid_argument("log dirs belong to different clusters: " + cluster_id_ +
+                                      " and " + id + " (" + dir + ")");
+    }
+    cluster_id_ = id;
+  }
+  for (size_t i = 0; i < incarnation_.size(); i += 8) {
+    uint64_t v = rt_.random_u64();
+    for (size_t j = 0; j < 8; ++j) incarnation_[i + j] = uint8_t(v >> (8 * j));
+  }
+  endpoints_ = endpoints;
+  LegacyMetadata legacy;
+  STRATA_RETURN_IF_ERROR(open_controller(&legacy));
+  // Registration, unfencing and any import go in one batch: a crash keeps all or none.
+  std::vector<controller::MetadataRecord> batch;
+  const int64_t now = rt_.now().ms();  // sessions run on the monotonic clock
+  auto reg = take(controller_->on_broker_registration(
+                      {config_.node_id, incarnation_, endpoints_, std::nullopt}, now),
+                  &batch);
+  if (reg.error != ErrorCode::kNone) {
+    return Status::unavailable("the controller refused this broker's registration: " +
+                               std::string(proto::error_name(reg.error)));
+  }
+  broker_epoch_ = reg.broker_epoch;
+  auto hb = take(
+      controller_->on_broker_heartbeat(
+          {config_.node_id, broker_epoch_, controller_->image().next_offset(), false, false}, now),
+      &batch);
+  if (hb.error != ErrorCode::kNone || hb.is_fenced) {
+    return Status::unavailable("the controller did not unfence this broker");
+  }
+  if (legacy.present && replayed_records_ == 0) import_legacy(legacy, &batch);
+  STRATA_RETURN_IF_ERROR(commit(batch));
+  loaded_ = true;
+  STRATA_RETURN_IF_ERROR(sync_with_image());
+  rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
+                         cluster_id_ + ", broker epoch " + std::to_string(broker_epoch_));
+  return ok_status();
+}
+
+void TopicManager::import_legacy(const LegacyMetadata& legacy,
+                                 std::vector<controller::MetadataRecord>* batch) {
+  std::vector<controller::CreateTopicRequest> requests;
+  for (const auto& [name, record] : legacy.topics) {
+    controller::CreateTopicRequest r;
+    r.name = name;
+    for (int32_t i = 0; i < record.partitions; ++i) r.assignments[i] = {config_.node_id};
+    r.configs = record.configs;
+    requests.push_back(std::move(r));
+  }
+  auto replies = take(controller_->on_create_topics(requests, rt_.random_u64()), batch);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].error != ErrorCode::kNone) {
+      rt_.warn("metadata", "not carried over from the older metadata log: topic " +
+                               requests[i].name + ": " + replies[i].message);
+    }
+  }
+  take(controller_->on_reserve_producer_ids(config_.node_id, broker_epoch_,
+                                            legacy.next_producer_id_block),
+       batch);
+  rt_.info("metadata", "carried " + std::to_string(legacy.topics.size()) +
+                           " topics over from an older strata's metadata log (new topic ids)");
+}
+
+void TopicManager::heartbeat(int64_t now_ms) {
+  if (!loaded_ || metadata_failed_) return;
+  // As a broker: heartbeat this node's own controller; then, as the controller, fence any
+  // broker whose session ran out. Each result is committed before the next is asked for.
+  auto hb = controller_->on_broker_heartbeat(
+      {config_.node_id, broker_epoch_, controller_->image().next_offset(), false, false}, now_ms);
+  if (hb.reply.error != ErrorCode::kNone) {
+    rt_.error("metadata", "heartbeat refused by the controller: " +
+                              std::string(proto::error_name(hb.reply.error)));
+  }
+  bool changed = !hb.records.empty();
+  if (!commit(hb.records)) return;
+  auto tick = controller_->on_tick(now_ms);
+  changed = changed || !tick.records.empty();
+  if (!commit(tick.records)) return;
+  if (changed) {
+    if (Status s = sync_with_image(); !s) rt_.error("topics", s.to_string());
+  }
+}
+
+Result<int64_t> TopicManager::allocate_producer_id() {
+  if (next_producer_id_ == producer_id_block_end_) {
+    STRATA_ASSERT(loaded_, "producer id before load()");
+    auto result = controller_->on_allocate_producer_ids(config_.node_id, broker_epoch_);
+    if (result.reply.error != ErrorCode::kNone) {
+      return Status::unavailable("producer id block: " +
+                                 std::string(proto::error_name(result.reply.error)));
+    }
+    STRATA_RETURN_IF_ERROR(commit(result.records));
+    next_producer_id_ = result.reply.first_producer_id;
+    producer_id_block_end_ = next_producer_id_ + result.reply.count;
+  }
+  return next_producer_id_++;
+}
+
+Status TopicManager::sync_with_image() {
+  const controller::MetadataImage& image = controller_->image();
+  std::vector<std::string> gone;
+  for (const auto& [name, t] : topics_) {
+    const controller::TopicImage* now = image.topic(name);
+    if (now == nullptr || now->id != t.record.id) gone.push_back(name);
+  }
+  for (const std::string& name : gone) remove_topic(name);
+  for (const auto& [id, t] : image.topics()) STRATA_RETURN_IF_ERROR(sync_topic(t));
+  return ok_status();
+}
+
+Status TopicManager::sync_topic(const controller::TopicImage& it) {
+  auto cfg = apply_overrides(config_.topic_defaults, it.configs);
+  if (!cfg) {
+    rt_.warn("topics", "topic '" + it.name + "' has an invalid stored config (" +
+                           cfg.status().message() + "); using broker defaults");
+    cfg = config_.topic_defaults;
+  }
+  auto [pos, created] = topics_.try_emplace(it.name);
+  Topic& t = pos->second;
+  if (created) {
+    t.record = TopicRecord{it.name, it.id, 0, it.configs};
+    t.config = *cfg;
+    ++layout_version_;
+  } else if (t.record.configs != it.configs) {
+    t.record.configs = it.configs;
+    t.config = *cfg;
+    for (auto& p : t.partitions) p->log->reconfigure(to_log_config(t.config));
+  }
+  t.record.partitions = int32_t(it.partitions.size());
+  for (size_t i = 0; i < it.partitions.size(); ++i) {
+    const controller::PartitionRegistration& reg = it.partitions[i];
+    if (!reg.is_replica(config_.node_id)) {
+      return Status::unsupported("partition " + it.name + "-" + std::to_string(i) +
+                                 " has no replica on this node; clusters of more than one "
+                                 "broker are not supported yet");
+    }
+    if (i == t.partitions.size()) {
+      STRATA_ASSIGN_OR_RETURN(auto p, open_partition(it.name, int32_t(i), t.config));
+      p->leader_epoch = kNoLeaderEpoch;
+      t.partitions.push_back(std::move(p));
+      ++layout_version_;
+    }
+    PartitionReplica& p = *t.partitions[i];
+    p.registration = reg;
+    p.is_leader = reg.leader == config_.node_id;
+    if (p.leader_epoch != reg.leader_epoch) {
+      if (p.is_leader) {
+        // The first offset of the new epoch goes into leader-epoch-checkpoint before any
+        // record of it is written.
+        STRATA_RETURN_IF_ERROR(
+            record_leader_epoch(rt_.fs(), p.log->dir(), reg.leader_epoch, p.log->log_end_offset()));
+      }
+      p.leader_epoch = reg.leader_epoch;
+    }
+  }
+  return ok_status();
+}
+
+void TopicManager::remove_topic(const std::string& name) {
+  auto it = topics_.find(name);
+  STRATA_ASSERT(it != topics_.end(), "removing a topic this node has");
+  for (auto& p : it->second.partitions) {
+    std::string dir = p->log->dir();
+    --partitions_per_dir_[dir.substr(0, dir.rfind('/'))];
+    uncleanable_.erase(p->key());  // a topic created again under this name starts afresh
+    if (cleaning_ && cleaning_->first == name) cleaning_.reset();
+    if (Status s = p->log->destroy(); !s) {
+      rt_.warn("topics", "deleting " + dir + ": " + s.to_string());
+    }
+  }
+  topics_.erase(it);
+  ++layout_version_;
+}
+
+}  // namespace strata::broker

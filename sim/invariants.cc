@@ -19,6 +19,7 @@ void ClusterInvariants::rebuild(NodeState& s, broker::Broker& b) {
   std::map<std::string, int32_t, std::less<>> kept;
   for (const auto& [name, topic] : b.topics().topics()) {
     for (const auto& p : topic.partitions) {
+      if (!p) continue;
       Watched w;
       w.replica = p.get();
       w.key = p->key();

@@ -46,7 +46,8 @@ Status ScenarioRun::setup() {
       trace_.push_back({t.ns, std::string(line)});
     });
   }
-  std::vector<std::string> names = {kBrokerName};
+  std::vector<std::string> names;
+  for (int32_t b = 0; b < s_.brokers; ++b) names.push_back("broker-" + std::to_string(b));
   for (const auto& p : s_.producers) names.push_back(p.id);
   for (const auto& c : s_.consumers) {
     names.push_back(c.id);
@@ -63,13 +64,16 @@ Status ScenarioRun::setup() {
   net_.set_default_params(s_.network);
   // Group scenarios: the coordinator's and the members' [group] log lines go into the trace
   // (generations, expired members, poll timeouts), which is how a reader follows a rebalance.
-  // The broker's log cleaner lines (a pass done, an interrupted clean settled) go in always;
-  // they are rare. Other nodes get no sink without groups, so they build no log lines.
+  // The brokers' log cleaner lines (a pass done, an interrupted clean settled) and their
+  // controller and cluster lines (registrations, fencing) go in always; they are rare.
+  // Other nodes get no sink without groups, so they build no log lines.
   bool group_lines = !groups_.empty();
   for (auto& n : nodes_) {
-    if (!group_lines && n->name() != kBrokerName) continue;
+    if (!group_lines && n->name().rfind("broker-", 0) != 0) continue;
     n->set_log_sink([this, group_lines](std::string_view line) {
       bool wanted = line.find(" [cleaner] ") != std::string_view::npos ||
+                    line.find(" [controller] ") != std::string_view::npos ||
+                    line.find(" [cluster] ") != std::string_view::npos ||
                     (group_lines && line.find(" [group] ") != std::string_view::npos);
       if (wanted) trace(std::string(line.substr(line.find(' ') + 1)));
     });
@@ -77,11 +81,22 @@ Status ScenarioRun::setup() {
   auto load = broker::load_broker_config(s_.broker_config, s_.path);
   if (!load) return load.status();
   config_ = load->config;
-  config_.node_id = NodeId(0);
-  config_.listeners = {broker::Listener{"PLAINTEXT", kBrokerName, kBrokerPort}};
-  config_.advertised_listeners.clear();
-  config_.log_dirs = {"/data"};
-  STRATA_RETURN_IF_ERROR(start_broker());
+  for (int32_t id = 0; id < s_.brokers; ++id) {
+    BrokerProcess b;
+    b.name = "broker-" + std::to_string(id);
+    b.config = config_;
+    b.config.node_id = NodeId(id);
+    b.config.listeners = {broker::Listener{"PLAINTEXT", b.name, kBrokerPort}};
+    b.config.advertised_listeners.clear();
+    b.config.log_dirs = {"/data"};
+    if (s_.brokers > 1) {
+      b.config.controller = broker::ControllerVoter{NodeId(0), Endpoint{kBrokerName, kBrokerPort}};
+    }
+    bootstrap_.push_back({b.name, kBrokerPort});
+    brokers_.push_back(std::move(b));
+  }
+  for (BrokerProcess& b : brokers_) STRATA_RETURN_IF_ERROR(start_broker(b));
+  STRATA_RETURN_IF_ERROR(await_cluster());
   for (size_t i = 0; i < s_.topics.size(); ++i) {
     const TopicSpec& t = s_.topics[i];
     broker::CreateTopicSpec spec;
@@ -89,7 +104,7 @@ Status ScenarioRun::setup() {
     spec.partitions = t.partitions;
     spec.replication_factor = 1;
     for (const auto& [k, v] : t.config) spec.configs[k] = v;
-    broker::AdminError e = broker_->topics().create_topic(spec);
+    broker::AdminError e = brokers_.front().broker->topics().create_topic(spec);
     if (!e.ok()) {
       return Status::invalid_argument(s_.path + ": topics[" + std::to_string(i) + "]: " +
                                       e.message);
@@ -104,12 +119,49 @@ Status ScenarioRun::setup() {
   return ok_status();
 }
 
-Status ScenarioRun::start_broker() {
-  broker_ = std::make_unique<broker::Broker>(node(kBrokerName), config_);
-  ++broker_incarnation_;
-  Status st = broker_->start();
-  if (!st) broker_.reset();
+Status ScenarioRun::start_broker(BrokerProcess& b) {
+  b.broker = std::make_unique<broker::Broker>(node(b.name), b.config);
+  ++b.incarnation;
+  Status st = b.broker->start();
+  if (!st) b.broker.reset();
   return st;
+}
+
+Status ScenarioRun::await_cluster() {
+  if (brokers_.size() == 1) return ok_status();
+  MonoTime limit = world_.now() + std::chrono::seconds(30);
+  auto all_active = [this] {
+    const auto& image = brokers_.front().broker->topics().image();
+    return std::all_of(brokers_.begin(), brokers_.end(), [&](const BrokerProcess& b) {
+      return image.is_active(b.config.node_id);
+    });
+  };
+  while (!all_active()) {
+    if (world_.now() >= limit || !world_.step()) {
+      return Status::timed_out("the brokers did not all register with the controller");
+    }
+  }
+  trace("cluster: " + std::to_string(brokers_.size()) + " brokers registered and unfenced");
+  origin_ = world_.now();
+  return ok_status();
+}
+
+BrokerProcess& ScenarioRun::broker_process(const std::string& name) {
+  for (BrokerProcess& b : brokers_) {
+    if (b.name == name) return b;
+  }
+  STRATA_ASSERT(false, "the parser checks broker names");
+  return brokers_.front();
+}
+
+broker::PartitionReplica* ScenarioRun::leader_replica(const std::string& topic,
+                                                      int32_t partition) {
+  for (BrokerProcess& b : brokers_) {
+    if (!b.broker || !node(b.name).up()) continue;
+    broker::PartitionReplica* r = b.broker->topics().find(topic, partition);
+    if (r != nullptr && r->is_leader) return r;
+  }
+  return nullptr;
 }
 
 void ScenarioRun::schedule_workloads() {
@@ -118,24 +170,24 @@ void ScenarioRun::schedule_workloads() {
   members_.resize(s_.consumers.size());
   for (size_t i = 0; i < s_.producers.size(); ++i) {
     const ProducerSpec& spec = s_.producers[i];
-    world_.schedule_at(MonoTime{spec.start.count()}, [this, &spec] {
+    world_.schedule_at(at(spec.start), [this, &spec] {
       start_client(spec.id);
       trace("workload start " + spec.id);
     });
     Duration stop = std::min(spec.stop.value_or(s_.duration), s_.duration);
-    world_.schedule_at(MonoTime{stop.count()}, [this, i, &spec] {
+    world_.schedule_at(at(stop), [this, i, &spec] {
       if (producers_[i]) producers_[i]->stop();
       trace("workload stop " + spec.id);
     });
   }
   for (size_t i = 0; i < s_.consumers.size(); ++i) {
     const ConsumerSpec& spec = s_.consumers[i];
-    world_.schedule_at(MonoTime{spec.start.count()}, [this, &spec] {
+    world_.schedule_at(at(spec.start), [this, &spec] {
       start_client(spec.id);
       trace("workload start " + spec.id);
     });
     if (spec.stop) {
-      world_.schedule_at(MonoTime{spec.stop->count()}, [this, i, &spec] {
+      world_.schedule_at(at(*spec.stop), [this, i, &spec] {
         if (consumers_[i]) consumers_[i]->stop();
         if (members_[i]) members_[i]->stop();
         trace("workload stop " + spec.id);
@@ -210,10 +262,10 @@ void ScenarioRun::restart_client(const std::string& id) {
   trace("restart_client " + id);
 }
 
-void ScenarioRun::bank_broker_stats() {
-  if (!broker_) return;
-  members_expired_ += broker_->groups().stats().members_expired;
-  duplicate_batches_ += broker_->stats().duplicate_batches;
+void ScenarioRun::bank_broker_stats(BrokerProcess& b) {
+  if (!b.broker) return;
+  members_expired_ += b.broker->groups().stats().members_expired;
+  duplicate_batches_ += b.broker->stats().duplicate_batches;
 }
 
 void ScenarioRun::bank_producer_stats(const ProducerWorkload& p) {
@@ -238,9 +290,8 @@ void ScenarioRun::scan_history() {
 }
 
 // Records behind the high watermark over every running consumer's partitions; needs the
-// broker (its logs are the truth), so it is 0 while the broker is down.
+// partition's leader (its log is the truth), so a partition without one counts 0.
 int64_t ScenarioRun::total_lag() {
-  if (!broker_ || !node(kBrokerName).up()) return 0;
   int64_t lag = 0;
   std::set<std::string> groups_seen;
   for (size_t i = 0; i < s_.consumers.size(); ++i) {
@@ -259,7 +310,7 @@ int64_t ScenarioRun::total_lag() {
           std::find(c.partitions.begin(), c.partitions.end(), p) == c.partitions.end()) {
         continue;
       }
-      broker::PartitionReplica* r = broker_->topics().find(c.topic, p);
+      broker::PartitionReplica* r = leader_replica(c.topic, p);
       if (!r) continue;
       int64_t hw = r->high_watermark().value();
       int64_t start = r->log->log_start_offset().value();
@@ -278,12 +329,14 @@ void ScenarioRun::sample() {
   max_lag_ = std::max(max_lag_, lag);
   if (opt_.keep_metrics) {
     int64_t t = world_.now().ns;
-    SimNode& b = node(kBrokerName);
-    metrics_.push_back({t, "broker_up", "node=broker-0", b.up() && broker_ ? 1.0 : 0.0});
-    metrics_.push_back({t, "broker_paused", "node=broker-0", b.paused() ? 1.0 : 0.0});
+    for (const BrokerProcess& b : brokers_) {
+      SimNode& n = node(b.name);
+      metrics_.push_back({t, "broker_up", "node=" + b.name, n.up() && b.broker ? 1.0 : 0.0});
+      metrics_.push_back({t, "broker_paused", "node=" + b.name, n.paused() ? 1.0 : 0.0});
+    }
     for (const auto& topic : topic_names_) {
-      for (int32_t p = 0; broker_ && p < partitions_of(topic); ++p) {
-        broker::PartitionReplica* r = broker_->topics().find(topic, p);
+      for (int32_t p = 0; p < partitions_of(topic); ++p) {
+        broker::PartitionReplica* r = leader_replica(topic, p);
         if (!r) continue;
         double leo = double(r->log->log_end_offset().value());
         metrics_.push_back({t, "log_end_offset", tp_label(topic, p), leo});
@@ -297,7 +350,10 @@ void ScenarioRun::sample() {
     }
     metrics_.push_back({t, "consumer_lag", "consumer=all", double(lag)});
     for (const auto& g : groups_) {
-      const group::Group* grp = broker_ ? broker_->groups().find(g) : nullptr;
+      const group::Group* grp = nullptr;
+      for (const BrokerProcess& b : brokers_) {
+        if (b.broker && !grp) grp = b.broker->groups().find(g);
+      }
       metrics_.push_back({t, "group_generation", "group=" + g,
                           grp ? double(grp->generation) : 0.0});
       metrics_.push_back({t, "group_members", "group=" + g,
@@ -318,7 +374,9 @@ void ScenarioRun::final_phase() {
     a->set_clock_skew_ms(0);
     a->set_disk_latency(DiskLatency{});
   }
-  if (!node(kBrokerName).up() || !broker_) restart_broker();
+  for (const BrokerProcess& b : brokers_) {
+    if (!node(b.name).up() || !b.broker) restart_broker(b.name);
+  }
   for (auto& p : producers_) {
     if (p) p->stop();
   }
@@ -475,36 +533,39 @@ Result<RunOutcome> ScenarioRun::run() {
   schedule_workloads();
   for (const Fault& f : s_.faults) schedule_fault(f);
   if (s_.nemesis.enabled) {
-    world_.schedule_at(MonoTime{s_.nemesis.start.count()}, [this] { nemesis_tick(); });
+    world_.schedule_at(at(s_.nemesis.start), [this] { nemesis_tick(); });
   }
   world_.schedule(Duration{0}, [this] { sample(); });
-  // Cluster-side invariants after every event, on the live broker.
-  SimNode* broker_node = &node(kBrokerName);
-  world_.set_after_event([this, broker_node] {
-    if (broker_ && broker_node->up()) {
+  // Cluster-side invariants after every event, on every live broker.
+  std::vector<SimNode*> broker_nodes;
+  for (const BrokerProcess& b : brokers_) broker_nodes.push_back(&node(b.name));
+  world_.set_after_event([this, broker_nodes] {
+    for (size_t i = 0; i < brokers_.size(); ++i) {
+      BrokerProcess& b = brokers_[i];
+      if (!b.broker || !broker_nodes[i]->up()) continue;
       uint64_t before = invariants_.violation_count();
-      invariants_.check(world_.now(), kBrokerName, broker_incarnation_, *broker_);
+      invariants_.check(world_.now(), b.name, b.incarnation, *b.broker);
       if (invariants_.violation_count() != before && before < 10) {
         const InvariantViolation& v = invariants_.violations().back();
         trace("invariant " + v.invariant + " violated: " + v.detail);
       }
     }
   });
-  world_.run_until(MonoTime{s_.duration.count()});
+  world_.run_until(at(s_.duration));
   final_phase();
   RunOutcome out;
   Status read = final_reads();
   if (!read) trace("final read failed: " + read.message());
-  bank_broker_stats();
+  for (BrokerProcess& b : brokers_) bank_broker_stats(b);
   for (const auto& p : producers_) {
     if (p) bank_producer_stats(*p);
   }
   CheckOptions check;
-  check.ownership_until_ns = s_.duration.count();
+  check.ownership_until_ns = at(s_.duration).ns;
   // The broker's own view of each topic's cleanup.policy (topic keys over broker defaults).
-  if (broker_) {
-    for (const auto& [name, topic] : broker_->topics().topics()) {
-      if (!topic.partitions.empty() && topic.partitions.front()->log->config().cleanup_compact) {
+  if (const auto& controller = brokers_.front().broker) {
+    for (const auto& [name, topic] : controller->topics().topics()) {
+      if (topic.config.cleanup_policy.find("compact") != std::string::npos) {
         check.compacted_topics.insert(name);
       }
     }
@@ -536,7 +597,7 @@ Result<RunOutcome> ScenarioRun::run() {
   producers_.clear();
   consumers_.clear();
   members_.clear();
-  broker_.reset();
+  brokers_.clear();
   out.history = std::move(history_);
   r.history = out.history.get();
   r.check = out.check.get();

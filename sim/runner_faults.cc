@@ -6,28 +6,30 @@
 
 namespace strata::sim {
 
-void ScenarioRun::crash_broker(bool machine, bool tear) {
-  SimNode& n = node(kBrokerName);
+void ScenarioRun::crash_broker(const std::string& name, bool machine, bool tear) {
+  SimNode& n = node(name);
+  BrokerProcess& b = broker_process(name);
   if (!n.up()) {
-    trace("crash_broker skipped: broker-0 is down");
+    trace("crash_broker skipped: " + name + " is down");
     return;
   }
-  trace(std::string("crash_broker broker-0 mode=") + (machine ? "machine" : "process") +
+  trace("crash_broker " + name + " mode=" + (machine ? "machine" : "process") +
         (tear ? " tear" : ""));
-  bank_broker_stats();
+  bank_broker_stats(b);
   n.crash(tear, machine);
-  broker_.reset();
+  b.broker.reset();
 }
 
-void ScenarioRun::restart_broker() {
-  SimNode& n = node(kBrokerName);
-  if (n.up() && broker_) {
-    trace("restart_broker skipped: broker-0 is up");
+void ScenarioRun::restart_broker(const std::string& name) {
+  SimNode& n = node(name);
+  BrokerProcess& b = broker_process(name);
+  if (n.up() && b.broker) {
+    trace("restart_broker skipped: " + name + " is up");
     return;
   }
   if (!n.up()) n.restart();
-  Status st = start_broker();
-  trace(st ? std::string("broker-0 recovered") : "broker-0 failed to start: " + st.message());
+  Status st = start_broker(b);
+  trace(st ? name + " recovered" : name + " failed to start: " + st.message());
 }
 
 void ScenarioRun::set_link(const std::string& a, const std::string& b, bool one_way,
@@ -42,8 +44,8 @@ void ScenarioRun::apply(const Fault& f) {
         f.link_to);
   SimNode* target = f.target.empty() ? nullptr : &node(f.target);
   switch (f.action) {
-    case FaultAction::kCrashBroker: crash_broker(f.machine, f.tear); break;
-    case FaultAction::kRestartBroker: restart_broker(); break;
+    case FaultAction::kCrashBroker: crash_broker(f.target, f.machine, f.tear); break;
+    case FaultAction::kRestartBroker: restart_broker(f.target); break;
     case FaultAction::kPause:
       if (target->up() && !target->paused()) target->pause();
       break;
@@ -102,7 +104,7 @@ void ScenarioRun::revert(const Fault& f) {
   trace("revert " + name + " " + f.target + f.link_from + (f.link_to.empty() ? "" : "->") +
         f.link_to);
   switch (f.action) {
-    case FaultAction::kCrashBroker: restart_broker(); break;
+    case FaultAction::kCrashBroker: restart_broker(f.target); break;
     case FaultAction::kPause:
       if (node(f.target).paused()) node(f.target).resume();
       break;
@@ -118,7 +120,7 @@ void ScenarioRun::revert(const Fault& f) {
 }
 
 void ScenarioRun::schedule_fault(const Fault& f) {
-  world_.schedule_at(MonoTime{f.at.count()}, [this, f] {
+  world_.schedule_at(at(f.at), [this, f] {
     apply(f);
     if (f.duration) world_.schedule(*f.duration, [this, f] { revert(f); });
   });
@@ -133,7 +135,7 @@ Fault ScenarioRun::nemesis_fault() {
   f.duration = nem.duration;
   if (kind == "crash_broker" || kind == "kill_broker") {
     f.action = FaultAction::kCrashBroker;
-    f.target = kBrokerName;
+    if (f.target.rfind("broker-", 0) != 0) f.target = kBrokerName;
     f.machine = kind == "crash_broker";
   } else if (kind == "crash_client" || kind == "stall") {
     // One of the targets that can take it (the parser made sure there is one).
@@ -177,7 +179,7 @@ Fault ScenarioRun::nemesis_fault() {
 }
 
 void ScenarioRun::nemesis_tick() {
-  if (world_.now().ns + s_.nemesis.duration.count() >= s_.duration.count()) return;
+  if (world_.now() + s_.nemesis.duration >= at(s_.duration)) return;
   Fault f = nemesis_fault();
   trace("nemesis");
   apply(f);

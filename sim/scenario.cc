@@ -57,14 +57,9 @@ Status Parser::top(const YAML::Node& root, Scenario& s) {
 Status Parser::cluster(const YAML::Node& n, Scenario& s) {
   STRATA_RETURN_IF_ERROR(expect_map(n, "cluster", {"brokers", "config"}));
   if (n["brokers"]) {
-    STRATA_ASSIGN_OR_RETURN(int64_t b, integer(n["brokers"], "cluster.brokers", 1, 64));
-    if (b > 1) {
-      // The simulator hosts several brokers (tests/sim/sim_broker_test.cc), but without
-      // replication and a controller they would be unrelated one-broker clusters.
-      return error(n["brokers"], "cluster.brokers",
-                   "only 1 for now: several brokers need replication and a controller, "
-                   "which strata does not have yet");
-    }
+    // broker-0 is the controller; the others register with it. Each partition has one
+    // replica (no replication yet), placed over the brokers by the controller.
+    STRATA_ASSIGN_OR_RETURN(int64_t b, integer(n["brokers"], "cluster.brokers", 1, 9));
     s.brokers = int32_t(b);
   }
   if (const YAML::Node c = n["config"]) {

@@ -20,8 +20,16 @@
 namespace strata::sim {
 
 inline constexpr uint16_t kBrokerPort = 9092;
-inline constexpr const char* kBrokerName = "broker-0";
+inline constexpr const char* kBrokerName = "broker-0";  // the controller when there are more
 inline constexpr const char* kCheckerName = "checker";
+
+// One broker node of the cluster: broker-N is node id N; broker-0 is the controller.
+struct BrokerProcess {
+  std::string name;
+  broker::BrokerConfig config;
+  std::unique_ptr<broker::Broker> broker;  // null while the process is down
+  uint64_t incarnation = 0;  // bumped by every start: the invariants' epoch of truth
+};
 
 class ScenarioRun {
  public:
@@ -32,16 +40,21 @@ class ScenarioRun {
 
  private:
   Status setup();
-  Status start_broker();
+  Status start_broker(BrokerProcess& b);
+  // Runs the world until every broker is registered and unfenced (several brokers only).
+  Status await_cluster();
+  BrokerProcess& broker_process(const std::string& name);
+  // The replica that leads topic-partition on a live broker, if any.
+  broker::PartitionReplica* leader_replica(const std::string& topic, int32_t partition);
   void schedule_workloads();
   void schedule_fault(const Fault& f);
   void apply(const Fault& f);
   void revert(const Fault& f);
-  void crash_broker(bool machine, bool tear);
+  void crash_broker(const std::string& name, bool machine, bool tear);
   // Adds the counters of an incarnation about to end to the run's totals.
-  void bank_broker_stats();
+  void bank_broker_stats(BrokerProcess& b);
   void bank_producer_stats(const ProducerWorkload& p);
-  void restart_broker();
+  void restart_broker(const std::string& name);
   void start_client(const std::string& id);
   void crash_client(const std::string& id);
   void restart_client(const std::string& id);
@@ -57,6 +70,9 @@ class ScenarioRun {
   void measure(RunOutcome& out);
   void evaluate(RunOutcome& out);
   void trace(const std::string& line) { world_.trace(line); }
+  // A scenario time (`at:`, `start:`, `duration:`) as world time: they count from the moment
+  // the cluster has formed (0 with one broker).
+  MonoTime at(Duration scenario_time) const { return origin_ + scenario_time; }
   SimNode& node(const std::string& name) { return net_.node(host(name)); }
   int host(const std::string& name) const {
     int h = net_.host_of(name);
@@ -76,9 +92,9 @@ class ScenarioRun {
   SimNetwork net_;
   Rng nemesis_rng_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
-  broker::BrokerConfig config_;
-  std::unique_ptr<broker::Broker> broker_;
-  uint64_t broker_incarnation_ = 0;  // bumped by every start: the invariants' epoch of truth
+  broker::BrokerConfig config_;          // the scenario's keys, before per-node settings
+  std::vector<BrokerProcess> brokers_;  // index = node id
+  MonoTime origin_{0};
   ClusterInvariants invariants_;
   std::unique_ptr<History> history_ = std::make_unique<History>();
   std::vector<std::unique_ptr<ProducerWorkload>> producers_;
@@ -92,7 +108,7 @@ class ScenarioRun {
   uint64_t duplicate_batches_ = 0;
   uint64_t producer_retries_ = 0;  // over every producer incarnation
   uint64_t producer_id_resets_ = 0;
-  std::vector<Endpoint> bootstrap_{{kBrokerName, kBrokerPort}};
+  std::vector<Endpoint> bootstrap_;  // every broker
   std::vector<std::string> topic_names_;
   std::vector<TraceLine> trace_;
   std::vector<MetricSample> metrics_;

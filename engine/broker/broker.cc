@@ -53,7 +53,13 @@ Status Broker::start() {
 
 Status Broker::load() {
   Endpoint adv = advertised();
-  STRATA_RETURN_IF_ERROR(topics_.load({{config_.advertised().name, adv.host, adv.port}}));
+  std::vector<controller::BrokerEndpoint> endpoints{{config_.advertised().name, adv.host,
+                                                     adv.port}};
+  STRATA_RETURN_IF_ERROR(topics_.load(endpoints));
+  if (!config_.is_controller()) {
+    link_ = std::make_unique<ControllerLink>(rt_, config_, topics_);
+    link_->start(endpoints);
+  }
   offsets_topic_ = std::make_unique<OffsetsTopic>(rt_, topics_, config_.group,
                                                   [this](PartitionReplica& p) { on_appended(p); });
   coordinator_ = std::make_unique<group::GroupCoordinator>(rt_, config_.group, *offsets_topic_);
@@ -76,6 +82,7 @@ Status Broker::shutdown() {
   rt_.transport().stop_listening(bound_);
   fetch_purgatory_.cancel_all();
   connections_.close_all();
+  if (link_) link_->stop();
   coordinator_.reset();
   return topics_.close();
 }
@@ -105,6 +112,7 @@ void Broker::schedule_flush() {
     if (stopping_) return;
     for (const auto& [name, t] : topics_.topics()) {
       for (const auto& p : t.partitions) {
+        if (!p) continue;
         const LogConfig& c = p->log->config();
         if (c.flush_interval_ms == INT64_MAX && c.segment_ms >= 3600 * 1000LL) continue;
         // Not maintain(): retention runs on its own timer (log.retention.check.interval.ms).
@@ -136,9 +144,26 @@ AdminError Broker::auto_create_topic(const std::string& name) {
     // Created by the group coordinator, with its own settings, when a group first needs it.
     return {proto::ErrorCode::kUnknownTopicOrPartition, "internal topic not created yet"};
   }
+  if (link_) {
+    if (Status s = validate_topic_name(name); !s) {
+      return {proto::ErrorCode::kInvalidTopicException, s.message()};
+    }
+    link_->create_topic(name);
+    return {proto::ErrorCode::kLeaderNotAvailable, "asked the controller to create it"};
+  }
   CreateTopicSpec spec;
   spec.name = name;
   return topics_.create_topic(spec);
+}
+
+NodeId Broker::group_coordinator_node(const std::string& group) const {
+  const controller::MetadataImage& image = topics_.image();
+  const controller::TopicImage* offsets = image.topic(std::string(group::kOffsetsTopic));
+  if (offsets == nullptr || offsets->partitions.empty()) {
+    return config_.is_controller() ? node_id() : config_.controller->id;
+  }
+  int32_t p = group::partition_for_group(group, int32_t(offsets->partitions.size()));
+  return offsets->partitions[size_t(p)].leader;
 }
 
 void Broker::on_connection_closed(ConnId conn) { (void)conn; }
@@ -216,6 +241,9 @@ void Broker::dispatch(RequestContext& ctx, ByteReader& body) {
     case ApiKey::kAlterConfigs: h = handle_alter_configs; break;
     case ApiKey::kIncrementalAlterConfigs: h = handle_incremental_alter_configs; break;
     case ApiKey::kDeleteRecords: h = handle_delete_records; break;
+    case ApiKey::kBrokerRegistration: h = handle_broker_registration; break;
+    case ApiKey::kBrokerHeartbeat: h = handle_broker_heartbeat; break;
+    case ApiKey::kAllocateProducerIds: h = handle_allocate_producer_ids; break;
     default: break;
   }
   STRATA_ASSERT(h != nullptr, "broker_serves() and dispatch() disagree");
@@ -263,6 +291,9 @@ bool broker_serves(int16_t api_key) {
     case ApiKey::kAlterConfigs:
     case ApiKey::kIncrementalAlterConfigs:
     case ApiKey::kDeleteRecords:
+    case ApiKey::kBrokerRegistration:
+    case ApiKey::kBrokerHeartbeat:
+    case ApiKey::kAllocateProducerIds:
       return true;
     default:
       return false;

@@ -12,6 +12,7 @@
 
 #include "engine/broker/config.h"
 #include "engine/broker/connections.h"
+#include "engine/broker/controller_link.h"
 #include "engine/broker/offsets_topic.h"
 #include "engine/broker/purgatory.h"
 #include "engine/broker/topic_manager.h"
@@ -82,8 +83,16 @@ class Broker final : public RequestSink {
 
   // Called after an append to `p`: wakes fetches waiting on it.
   void on_appended(PartitionReplica& p);
-  // Creates a topic with broker defaults (auto.create.topics.enable paths).
+  // Creates a topic with broker defaults (auto.create.topics.enable paths). On a broker
+  // that is not the controller the controller is asked, and LEADER_NOT_AVAILABLE answered
+  // until the topic's metadata arrives.
   AdminError auto_create_topic(const std::string& name);
+  // The node coordinating `group`: the leader of its __consumer_offsets partition, or, before
+  // that topic exists, the controller node (which creates it). kNoNode if it has no leader.
+  NodeId group_coordinator_node(const std::string& group) const;
+  bool is_group_coordinator(const std::string& group) const {
+    return group_coordinator_node(group) == node_id();
+  }
 
   // RequestSink.
   void on_request(SlotRef slot, const Endpoint& peer, Bytes frame) override;
@@ -107,6 +116,8 @@ class Broker final : public RequestSink {
   // Declared after the topics they write to, so they go first.
   std::unique_ptr<OffsetsTopic> offsets_topic_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
+  // On a broker whose controller is another node (controller.quorum.voters).
+  std::unique_ptr<ControllerLink> link_;
   Endpoint bound_;
   BrokerStats stats_;
   TimerId heartbeat_timer_{0};

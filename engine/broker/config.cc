@@ -13,12 +13,12 @@ namespace {
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 
 // Keys Kafka knows that have no effect in strata (yet); listed so they do not warn as unknown.
-constexpr std::array<std::string_view, 30> kIgnoredKeys = {
+constexpr std::array<std::string_view, 29> kIgnoredKeys = {
     "num.network.threads", "num.io.threads", "num.replica.fetchers",
     "num.recovery.threads.per.data.dir", "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes", "background.threads", "listener.security.protocol.map",
     "inter.broker.listener.name", "controller.listener.names", "process.roles",
-    "controller.quorum.voters", "offsets.topic.replication.factor",
+    "offsets.topic.replication.factor",
     "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
     "zookeeper.connect", "zookeeper.connection.timeout.ms", "broker.rack",
     "security.inter.broker.protocol",
@@ -107,6 +107,13 @@ const std::map<std::string_view, Setter>& broker_setters() {
          auto r = parse_listeners(v);
          if (!r) return r.status();
          c.advertised_listeners = *r;
+         return ok_status();
+       }},
+      {"controller.quorum.voters",
+       [](BrokerConfig& c, std::string_view v) {
+         auto r = parse_controller_voter(v);
+         if (!r) return r.status();
+         c.controller = *r;
          return ok_status();
        }},
       {"log.dirs", set_log_dirs},
@@ -243,6 +250,26 @@ Result<std::vector<Listener>> parse_listeners(std::string_view value) {
   }
   if (out.empty()) return Status::invalid_argument("expected at least one listener");
   return out;
+}
+
+Result<ControllerVoter> parse_controller_voter(std::string_view value) {
+  if (value.find(',') != std::string_view::npos) {
+    return Status::invalid_argument("one controller voter is supported, got '" +
+                                    std::string(value) + "'");
+  }
+  size_t at = value.find('@');
+  size_t colon = value.rfind(':');
+  if (at == std::string_view::npos || colon == std::string_view::npos || colon < at) {
+    return Status::invalid_argument("expected id@host:port, got '" + std::string(value) + "'");
+  }
+  auto id = parse_long(value.substr(0, at), 0, std::numeric_limits<int32_t>::max());
+  auto port = parse_long(value.substr(colon + 1), 1, 65535);
+  std::string host(value.substr(at + 1, colon - at - 1));
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (!id || !port || host.empty()) {
+    return Status::invalid_argument("expected id@host:port, got '" + std::string(value) + "'");
+  }
+  return ControllerVoter{NodeId(int32_t(*id)), Endpoint{host, uint16_t(*port)}};
 }
 
 Listener BrokerConfig::advertised() const {

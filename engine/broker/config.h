@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "engine/broker/properties.h"
 #include "engine/broker/topic_config.h"
 #include "engine/group/group_config.h"
+#include "engine/runtime/runtime.h"
 
 namespace strata::broker {
 
@@ -23,8 +25,17 @@ struct Listener {
   uint16_t port = 9092;
 };
 
+// The controller's node id and where it listens: `controller.quorum.voters=id@host:port`.
+struct ControllerVoter {
+  NodeId id{0};
+  Endpoint endpoint;
+};
+
 struct BrokerConfig {
   NodeId node_id{0};
+  // The cluster's controller. Unset, or naming this node: this node is the controller (and a
+  // broker). Another node: this broker registers with it and follows its metadata log.
+  std::optional<ControllerVoter> controller;
   std::vector<Listener> listeners{Listener{}};
   std::vector<Listener> advertised_listeners;  // empty: same as listeners
   std::vector<std::string> log_dirs{"/tmp/kafka-logs"};
@@ -55,6 +66,8 @@ struct BrokerConfig {
 
   // The listener address clients are told to connect to.
   Listener advertised() const;
+  // Whether this node runs the controller.
+  bool is_controller() const { return !controller || controller->id == node_id; }
 };
 
 struct ConfigLoad {
@@ -65,6 +78,9 @@ struct ConfigLoad {
 // Builds a config from parsed entries (file entries first, then --override entries).
 Result<ConfigLoad> load_broker_config(const std::vector<PropertyEntry>& entries,
                                       std::string_view source);
+
+// Parses "1@host:port" (one voter only).
+Result<ControllerVoter> parse_controller_voter(std::string_view value);
 
 // Parses "PLAINTEXT://host:port,NAME://:port".
 Result<std::vector<Listener>> parse_listeners(std::string_view value);

@@ -28,14 +28,16 @@ Status handle_create_topics(Broker& b, const RequestContext& ctx, ByteReader& bo
     AdminError err;
     if (!seen.insert(t.name).second) {
       err = {ErrorCode::kInvalidRequest, "Duplicate topic name in the request."};
-    } else if (!t.assignments.empty()) {
-      err = {ErrorCode::kInvalidReplicaAssignment,
-             "Manual replica assignment is not supported by this broker."};
     } else {
       CreateTopicSpec spec;
       spec.name = t.name;
       spec.partitions = t.num_partitions;
       spec.replication_factor = t.replication_factor;
+      // A client's own replica assignment; the controller checks it.
+      for (const auto& a : t.assignments) {
+        auto& nodes = spec.assignments[a.partition_index];
+        for (int32_t id : a.broker_ids) nodes.emplace_back(id);
+      }
       spec.validate_only = req.validate_only;
       for (const auto& c : t.configs) {
         if (c.value) spec.configs[c.name] = *c.value;

@@ -61,14 +61,15 @@ class FetchOperation final : public DelayedOperation {
     bool errors = false;
   };
 
-  void read_partition(const proto::FetchRequest::FetchPartition& fp, PartitionReplica* p,
+  void read_partition(const std::string& topic, const proto::FetchRequest::FetchPartition& fp,
+                      PartitionReplica* p,
                       int64_t& budget, Attempt& a, Response::PartitionData& out) {
     out.partition_index = fp.partition;
     out.aborted_transactions = std::vector<Response::AbortedTransaction>{};
     // Never null: librdkafka cannot parse a null record set, even beside an error code.
     out.records = ByteSpan();
     if (p == nullptr) {
-      out.error_code = code(ErrorCode::kUnknownTopicOrPartition);
+      out.error_code = code(b_.topics().missing_partition_error(topic, fp.partition));
       out.high_watermark = out.last_stable_offset = -1;
       a.errors = true;
       return;
@@ -93,6 +94,15 @@ class FetchOperation final : public DelayedOperation {
     int32_t max = int32_t(std::min<int64_t>(fp.partition_max_bytes, budget));
     if (max <= 0 && a.bytes > 0) return;
     auto read = p->log->read(Offset(fp.fetch_offset), std::max(max, 1), hw);
+    // Only the response's first batch may exceed the limits; later partitions get what fits,
+    // else nothing (Kafka's minOneMessage is false for them).
+    if (read && a.bytes > 0 && int64_t(read->records.size()) > max) return;
+    take_read(std::move(read), budget, a, out);
+  }
+
+  // Puts a log read into `out` (its bytes kept alive by `a`), or its error.
+  static void take_read(Result<ReadResult> read, int64_t& budget, Attempt& a,
+                        Response::PartitionData& out) {
     if (!read) {
       out.error_code = read.status().code() == StatusCode::kOutOfRange
                            ? code(ErrorCode::kOffsetOutOfRange)
@@ -100,14 +110,34 @@ class FetchOperation final : public DelayedOperation {
       a.errors = true;
       return;
     }
-    // Only the response's first batch may exceed the limits; later partitions get what fits,
-    // else nothing (Kafka's minOneMessage is false for them).
-    if (a.bytes > 0 && int64_t(read->records.size()) > max) return;
     auto buf = std::make_shared<Bytes>(std::move(read->records));
     a.bytes += int64_t(buf->size());
     budget -= int64_t(buf->size());
     out.records = ByteSpan(*buf);
     a.buffers.push_back(std::move(buf));
+  }
+
+  // Brokers (replica id >= 0) follow the controller's metadata log. Every record in it is
+  // committed (the single voter syncs it before answering), so it is read to its end.
+  void read_metadata_log(const proto::FetchRequest::FetchPartition& fp, int64_t& budget,
+                         Attempt& a, Response::PartitionData& out) {
+    out.partition_index = fp.partition;
+    out.aborted_transactions = std::vector<Response::AbortedTransaction>{};
+    out.records = ByteSpan();
+    MetadataLog* log = b_.topics().metadata_log();
+    if (req_.replica_id < 0 || fp.partition != 0 || log == nullptr) {
+      out.error_code = code(log == nullptr ? ErrorCode::kNotLeaderOrFollower
+                                           : ErrorCode::kUnknownTopicOrPartition);
+      out.high_watermark = out.last_stable_offset = -1;
+      a.errors = true;
+      return;
+    }
+    Offset end = log->log_end_offset();
+    out.high_watermark = out.last_stable_offset = end.value();
+    out.log_start_offset = 0;
+    int32_t max = int32_t(std::clamp<int64_t>(std::min<int64_t>(fp.partition_max_bytes, budget),
+                                              1, INT32_MAX));
+    take_read(log->read(Offset(fp.fetch_offset), max), budget, a, out);
   }
 
   Attempt read_all() {
@@ -121,7 +151,11 @@ class FetchOperation final : public DelayedOperation {
       rt.topic = ft.topic;
       for (const auto& fp : ft.partitions) {
         Response::PartitionData pd;
-        read_partition(fp, b_.topics().find(ft.topic, fp.partition), budget, a, pd);
+        if (ft.topic == kClusterMetadataTopic) {
+          read_metadata_log(fp, budget, a, pd);
+        } else {
+          read_partition(ft.topic, fp, b_.topics().find(ft.topic, fp.partition), budget, a, pd);
+        }
         rt.partitions.push_back(std::move(pd));
       }
       a.response.responses.push_back(std::move(rt));

@@ -1,7 +1,7 @@
-// FindCoordinator: which broker coordinates a group. Advertised from v0 because librdkafka
-// 2.0.2 enables groups (and LZ4) only when v0 is in the broker's range. With one broker every
-// group's __consumer_offsets partition is led here, so the answer is this broker; transaction
-// coordinators (key_type 1) are not implemented yet.
+// FindCoordinator: which broker coordinates a group — the leader of the group's
+// __consumer_offsets partition (Broker::group_coordinator_node). Advertised from v0 because
+// librdkafka 2.0.2 enables groups (and LZ4) only when v0 is in the broker's range.
+// Transaction coordinators (key_type 1) are not implemented yet.
 #include "engine/broker/handlers.h"
 #include "engine/protocol/messages.h"
 
@@ -20,10 +20,21 @@ Status handle_find_coordinator(Broker& b, const RequestContext& ctx, ByteReader&
     resp.error_message = "The group id is empty.";
     resp.node_id = -1;
   } else {
-    Endpoint at = b.advertised();
-    resp.node_id = b.node_id().value();
-    resp.host = at.host;
-    resp.port = at.port;
+    NodeId node = b.group_coordinator_node(req.key);
+    const controller::BrokerRegistration* reg = b.topics().image().broker(node);
+    if (node == b.node_id()) {
+      Endpoint at = b.advertised();
+      resp.node_id = node.value();
+      resp.host = at.host;
+      resp.port = at.port;
+    } else if (reg != nullptr && !reg->fenced && !reg->endpoints.empty()) {
+      resp.node_id = node.value();
+      resp.host = reg->endpoints.front().host;
+      resp.port = reg->endpoints.front().port;
+    } else {
+      resp.error_code = static_cast<int16_t>(proto::ErrorCode::kCoordinatorNotAvailable);
+      resp.node_id = -1;
+    }
   }
   b.respond(ctx, resp);
   return ok_status();

@@ -12,7 +12,13 @@ Status handle_describe_groups(Broker& b, const RequestContext& ctx, ByteReader& 
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
   proto::DescribeGroupsResponse resp;
   for (const std::string& id : req.groups) {
-    group::GroupDescription d = b.groups().describe(id);
+    group::GroupDescription d;
+    if (b.is_group_coordinator(id)) {
+      d = b.groups().describe(id);
+    } else {
+      d.error = ErrorCode::kNotCoordinator;
+      d.group_id = id;
+    }
     proto::DescribeGroupsResponse::Group g;
     g.error_code = static_cast<int16_t>(d.error);
     g.group_id = std::move(d.group_id);
@@ -69,6 +75,11 @@ Status handle_delete_groups(Broker& b, const RequestContext& ctx, ByteReader& bo
     return ok_status();
   }
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
+    if (!b.is_group_coordinator(req.groups_names[i])) {
+      pending->resp.results[i].error_code = static_cast<int16_t>(ErrorCode::kNotCoordinator);
+      if (--pending->left == 0) b.respond(ctx, pending->resp);
+      continue;
+    }
     b.groups().delete_group(req.groups_names[i], [&b, ctx, pending, i](ErrorCode e) {
       pending->resp.results[i].error_code = static_cast<int16_t>(e);
       if (--pending->left == 0) b.respond(ctx, pending->resp);

@@ -18,6 +18,14 @@ std::string client_host(const RequestContext& ctx) { return "/" + ctx.peer.host;
 Status handle_join_group(Broker& b, const RequestContext& ctx, ByteReader& body) {
   proto::JoinGroupRequest req;
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
+  if (!b.is_group_coordinator(req.group_id)) {
+    proto::JoinGroupResponse resp;
+    resp.error_code = code(ErrorCode::kNotCoordinator);
+    resp.generation_id = -1;
+    resp.member_id = req.member_id;
+    b.respond(ctx, resp);
+    return ok_status();
+  }
   group::JoinRequest jr;
   jr.group_id = std::move(req.group_id);
   jr.member_id = std::move(req.member_id);
@@ -53,6 +61,12 @@ Status handle_join_group(Broker& b, const RequestContext& ctx, ByteReader& body)
 Status handle_sync_group(Broker& b, const RequestContext& ctx, ByteReader& body) {
   proto::SyncGroupRequest req;
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
+  if (!b.is_group_coordinator(req.group_id)) {
+    proto::SyncGroupResponse resp;
+    resp.error_code = code(ErrorCode::kNotCoordinator);
+    b.respond(ctx, resp);
+    return ok_status();
+  }
   group::SyncRequest sr;
   sr.group_id = std::move(req.group_id);
   sr.generation = req.generation_id;
@@ -72,8 +86,10 @@ Status handle_heartbeat(Broker& b, const RequestContext& ctx, ByteReader& body) 
   proto::HeartbeatRequest req;
   STRATA_RETURN_IF_ERROR(req.decode(body, ctx.version()));
   proto::HeartbeatResponse resp;
-  resp.error_code = code(b.groups().heartbeat(req.group_id, req.member_id,
-                                              req.group_instance_id, req.generation_id));
+  resp.error_code = !b.is_group_coordinator(req.group_id)
+                        ? code(ErrorCode::kNotCoordinator)
+                        : code(b.groups().heartbeat(req.group_id, req.member_id,
+                                                    req.group_instance_id, req.generation_id));
   b.respond(ctx, resp);
   return ok_status();
 }
@@ -88,6 +104,12 @@ Status handle_leave_group(Broker& b, const RequestContext& ctx, ByteReader& body
     }
   } else {
     who.push_back({std::move(req.member_id), std::nullopt});
+  }
+  if (!b.is_group_coordinator(req.group_id)) {
+    proto::LeaveGroupResponse resp;
+    resp.error_code = code(ErrorCode::kNotCoordinator);
+    b.respond(ctx, resp);
+    return ok_status();
   }
   group::LeaveResult r = b.groups().leave(req.group_id, who);
   proto::LeaveGroupResponse resp;

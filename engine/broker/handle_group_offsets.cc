@@ -30,6 +30,13 @@ Status handle_offset_commit(Broker& b, const RequestContext& ctx, ByteReader& bo
     }
     shape.topics.push_back(std::move(tr));
   }
+  if (!b.is_group_coordinator(req.group_id)) {
+    for (auto& t : shape.topics) {
+      for (auto& p : t.partitions) p.error_code = static_cast<int16_t>(ErrorCode::kNotCoordinator);
+    }
+    b.respond(ctx, shape);
+    return ok_status();
+  }
   b.groups().commit_offsets(
       std::move(cr), [&b, ctx, resp = std::move(shape)](std::vector<ErrorCode> errors) mutable {
         size_t i = 0;
@@ -54,7 +61,15 @@ Status handle_offset_fetch(Broker& b, const RequestContext& ctx, ByteReader& bod
       for (int32_t p : t.partition_indexes) wanted->emplace_back(t.name, p);
     }
   }
-  group::OffsetFetchResult r = b.groups().fetch_offsets(req.group_id, wanted);
+  group::OffsetFetchResult r;
+  if (b.is_group_coordinator(req.group_id)) {
+    r = b.groups().fetch_offsets(req.group_id, wanted);
+  } else {
+    r.error = ErrorCode::kNotCoordinator;
+    for (const auto& [topic, partition] : wanted.value_or(decltype(wanted)::value_type{})) {
+      r.offsets.push_back({topic, partition, -1, -1, std::nullopt, ErrorCode::kNotCoordinator});
+    }
+  }
   proto::OffsetFetchResponse resp;
   resp.error_code = static_cast<int16_t>(r.error);
   for (auto& f : r.offsets) {

@@ -19,9 +19,14 @@ Status handle_init_producer_id(Broker& b, const RequestContext& ctx, ByteReader&
                                          "' from " + ctx.peer.to_string() +
                                          ": transactions are not supported yet");
   } else if (auto id = b.topics().allocate_producer_id(); !id) {
-    resp.error_code = static_cast<int16_t>(proto::ErrorCode::kKafkaStorageError);
-    b.runtime().error("producer-ids", "cannot claim a producer id block: " +
-                                          id.status().to_string());
+    // Waiting for a block from a remote controller is retriable; a failed write is not.
+    bool waiting = id.status().code() == StatusCode::kUnavailable;
+    resp.error_code = static_cast<int16_t>(waiting ? proto::ErrorCode::kCoordinatorNotAvailable
+                                                   : proto::ErrorCode::kKafkaStorageError);
+    if (!waiting) {
+      b.runtime().error("producer-ids", "cannot claim a producer id block: " +
+                                            id.status().to_string());
+    }
   } else {
     resp.producer_id = *id;
     resp.producer_epoch = 0;

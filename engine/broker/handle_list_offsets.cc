@@ -13,11 +13,13 @@ using Response = proto::ListOffsetsResponse;
 constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
 
-void list_partition(PartitionReplica* p, const proto::ListOffsetsRequest::Partition& rp,
+void list_partition(Broker& b, const std::string& topic, PartitionReplica* p,
+                    const proto::ListOffsetsRequest::Partition& rp,
                     Response::PartitionResponse& out) {
   out.partition_index = rp.partition_index;
   if (p == nullptr) {
-    out.error_code = static_cast<int16_t>(ErrorCode::kUnknownTopicOrPartition);
+    out.error_code =
+        static_cast<int16_t>(b.topics().missing_partition_error(topic, rp.partition_index));
     return;
   }
   if (!p->is_leader) {
@@ -61,7 +63,7 @@ Status handle_list_offsets(Broker& b, const RequestContext& ctx, ByteReader& bod
     tr.name = t.name;
     for (const auto& rp : t.partitions) {
       Response::PartitionResponse pr;
-      list_partition(b.topics().find(t.name, rp.partition_index), rp, pr);
+      list_partition(b, t.name, b.topics().find(t.name, rp.partition_index), rp, pr);
       tr.partitions.push_back(pr);
     }
     resp.topics.push_back(std::move(tr));

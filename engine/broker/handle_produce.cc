@@ -143,7 +143,7 @@ Status handle_produce(Broker& b, const RequestContext& ctx, ByteReader& body) {
       } else if (req.transactional_id.has_value()) {
         pr.error_code = code(ErrorCode::kTransactionalIdAuthorizationFailed);
       } else if (p == nullptr) {
-        pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
+        pr.error_code = code(b.topics().missing_partition_error(td.name, pd.index));
       } else if (!p->is_leader) {
         pr.error_code = code(ErrorCode::kNotLeaderOrFollower);
       } else if (td.name == group::kOffsetsTopic) {

@@ -30,6 +30,9 @@ Status handle_init_producer_id(Broker& b, const RequestContext& ctx, ByteReader&
 Status handle_alter_configs(Broker& b, const RequestContext& ctx, ByteReader& body);
 Status handle_incremental_alter_configs(Broker& b, const RequestContext& ctx, ByteReader& body);
 Status handle_delete_records(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_broker_registration(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_broker_heartbeat(Broker& b, const RequestContext& ctx, ByteReader& body);
+Status handle_allocate_producer_ids(Broker& b, const RequestContext& ctx, ByteReader& body);
 
 // The ApiVersions table this broker advertises (only APIs with a handler).
 bool broker_serves(int16_t api_key);

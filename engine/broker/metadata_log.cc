@@ -106,6 +106,11 @@ Status MetadataLog::append(const std::vector<controller::MetadataRecord>& record
   return ok_status();
 }
 
+Result<ReadResult> MetadataLog::read(Offset from, int32_t max_bytes) {
+  STRATA_ASSERT(log_ != nullptr, "metadata log used before open()");
+  return log_->read(from, max_bytes, log_->log_end_offset());
+}
+
 Offset MetadataLog::log_end_offset() const {
   STRATA_ASSERT(log_ != nullptr, "metadata log used before open()");
   return log_->log_end_offset();

@@ -51,6 +51,8 @@ class MetadataLog {
   // offsets the controller gave them.
   Status append(const std::vector<controller::MetadataRecord>& records, Offset first_offset);
   Offset log_end_offset() const;
+  // Whole batches from `from` (brokers fetching the log), at most `max_bytes` after the first.
+  Result<ReadResult> read(Offset from, int32_t max_bytes);
   Status close();
 
  private:

@@ -27,8 +27,11 @@ Result<PartitionReplica*> OffsetsTopic::partition(int32_t index) {
   if (topics_.find(name) == nullptr) {
     CreateTopicSpec spec;
     spec.name = name;
-    spec.partitions = config_.offsets_topic_num_partitions;
-    spec.replication_factor = 1;
+    // Every partition on this node, the controller's: group coordination stays on the node
+    // that created the topic until partitions can move (no replication yet).
+    for (int32_t i = 0; i < config_.offsets_topic_num_partitions; ++i) {
+      spec.assignments[i] = {topics_.node_id()};
+    }
     spec.configs = {{"cleanup.policy", "compact"},
                     {"compression.type", "producer"},
                     {"segment.bytes", std::to_string(config_.offsets_topic_segment_bytes)}};
@@ -36,7 +39,7 @@ Result<PartitionReplica*> OffsetsTopic::partition(int32_t index) {
     if (!err.ok()) {
       return Status::unavailable("creating " + name + " failed: " + err.message);
     }
-    rt_.info("group", "created " + name + " with " + std::to_string(spec.partitions) +
+    rt_.info("group", "created " + name + " with " + std::to_string(spec.assignments.size()) +
                           " partitions");
   }
   PartitionReplica* p = topics_.find(name, index);
@@ -74,6 +77,7 @@ Status OffsetsTopic::load(group::GroupCoordinator& coordinator) {
   const Topic* topic = topics_.find(std::string(group::kOffsetsTopic));
   if (topic != nullptr) {
     for (const auto& p : topic->partitions) {
+      if (!p) continue;
       Offset next = p->log->log_start_offset();
       Offset end = p->log->log_end_offset();
       while (next < end) {

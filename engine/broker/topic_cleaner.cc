@@ -11,7 +11,7 @@ PartitionReplica* TopicManager::dirtiest_log(int64_t now_ms) {
   double best_ratio = -1;
   for (auto& [name, t] : topics_) {
     for (auto& p : t.partitions) {
-      if (uncleanable_.count(p->key()) != 0) continue;
+      if (!p || uncleanable_.count(p->key()) != 0) continue;
       std::optional<CleanableRange> r = p->log->cleanable_range(now_ms);
       if (!r) continue;
       double ratio = r->dirty_ratio();

@@ -90,6 +90,7 @@ Status TopicManager::close() {
   Status first;
   for (auto& [name, t] : topics_) {
     for (auto& p : t.partitions) {
+      if (!p) continue;
       // A snapshot the next start cannot use (the close failed, the machine lost the file)
       // is removed or skipped there, so its failure only costs a longer replay.
       Status snap = write_producer_snapshot(rt_.fs(), p->log->dir(), p->log->log_end_offset(),
@@ -137,6 +138,10 @@ AdminError storage_error(const Status& s) {
   return {ErrorCode::kKafkaStorageError, "metadata log: " + s.message()};
 }
 
+AdminError not_controller() {
+  return {ErrorCode::kNotController, "This broker is not the controller."};
+}
+
 }  // namespace
 
 AdminError TopicManager::create_topic(const CreateTopicSpec& spec) {
@@ -144,8 +149,18 @@ AdminError TopicManager::create_topic(const CreateTopicSpec& spec) {
   TopicConfig config;
   AdminError err = check_new_topic(spec, &config);
   if (!err.ok()) return err;
+  if (!controller_) return not_controller();
+  // Followers do not fetch yet: a second replica would be named in the ISR without the data.
+  int32_t rf = spec.replication_factor == -1 ? config_.default_replication_factor
+                                             : spec.replication_factor;
+  if (!spec.assignments.empty()) rf = int32_t(spec.assignments.begin()->second.size());
+  if (rf > 1) {
+    return {ErrorCode::kInvalidReplicationFactor,
+            "Replication factor " + std::to_string(rf) +
+                ": strata does not replicate partitions yet; use 1."};
+  }
   controller::CreateTopicRequest request{spec.name, spec.partitions, spec.replication_factor,
-                                         {}, spec.configs};
+                                         spec.assignments, spec.configs};
   if (spec.validate_only) {
     controller::Controller scratch = *controller_;  // decides without changing anything
     return from_reply(scratch.on_create_topics({request}, 0).reply.at(0));
@@ -168,6 +183,7 @@ AdminError TopicManager::delete_topic(const std::string& name) {
   if (!config_.delete_topic_enable) {
     return {ErrorCode::kTopicDeletionDisabled, "delete.topic.enable is false"};
   }
+  if (!controller_) return not_controller();
   auto result = controller_->on_delete_topics({name});
   if (result.reply.at(0).error != ErrorCode::kNone) return from_reply(result.reply.at(0));
   if (Status s = commit(result.records); !s) return storage_error(s);
@@ -178,6 +194,7 @@ AdminError TopicManager::delete_topic(const std::string& name) {
 
 AdminError TopicManager::create_partitions(const std::string& name, int32_t total,
                                            bool validate_only) {
+  if (!controller_) return not_controller();
   if (validate_only) {
     controller::Controller scratch = *controller_;
     return from_reply(scratch.on_create_partitions(name, total, 0).reply);
@@ -200,6 +217,7 @@ AdminError TopicManager::alter_topic_configs(const std::string& name,
   if (!cfg) return {ErrorCode::kInvalidConfig, cfg.status().message()};
   LogConfig log_config = to_log_config(*cfg);
   if (Status s = log_config.validate(); !s) return {ErrorCode::kInvalidConfig, s.message()};
+  if (!controller_) return not_controller();
   if (validate_only || overrides == t->record.configs) return {};
   auto result = controller_->on_alter_topic_configs(name, overrides);
   if (result.reply.error != ErrorCode::kNone) return from_reply(result.reply);
@@ -211,6 +229,13 @@ AdminError TopicManager::alter_topic_configs(const std::string& name,
   }
   rt_.info("topics", "topic " + name + " config overrides now {" + listed + "}");
   return {};
+}
+
+ErrorCode TopicManager::missing_partition_error(const std::string& name,
+                                                int32_t partition) const {
+  const controller::TopicImage* t = image().topic(name);
+  bool exists = t != nullptr && partition >= 0 && size_t(partition) < t->partitions.size();
+  return exists ? ErrorCode::kNotLeaderOrFollower : ErrorCode::kUnknownTopicOrPartition;
 }
 
 Topic* TopicManager::find(const std::string& name) {
@@ -229,6 +254,7 @@ PartitionReplica* TopicManager::find(const std::string& name, int32_t partition)
 void TopicManager::maintain(int64_t now_ms) {
   for (auto& [name, t] : topics_) {
     for (auto& p : t.partitions) {
+      if (!p) continue;
       if (Status s = p->log->maintain(now_ms); !s) {
         rt_.error("log", p->key() + ": " + s.to_string());
       }
@@ -244,6 +270,7 @@ Status TopicManager::flush_all() {
   Status first;
   for (auto& [name, t] : topics_) {
     for (auto& p : t.partitions) {
+      if (!p) continue;
       Status s = p->log->flush();
       if (!s && first.is_ok()) first = s;
     }

@@ -46,8 +46,9 @@ struct PartitionReplica {
 };
 
 struct Topic {
-  TopicRecord record;
+  TopicRecord record;  // name, id, partition count and overrides, as the image has them
   TopicConfig config;  // broker defaults + record.configs
+  // Index = partition number; null where this node holds no replica of the partition.
   std::vector<std::unique_ptr<PartitionReplica>> partitions;
 };
 
@@ -62,6 +63,8 @@ struct CreateTopicSpec {
   std::string name;
   int32_t partitions = -1;          // -1: num.partitions
   int16_t replication_factor = -1;  // -1: default.replication.factor
+  // Replicas chosen by the caller, partition by partition (then both counts are -1).
+  std::map<int32_t, std::vector<NodeId>> assignments;
   std::map<std::string, std::string> configs;
   bool validate_only = false;
 };
@@ -89,11 +92,44 @@ class TopicManager {
                                  const std::map<std::string, std::string>& overrides,
                                  bool validate_only);
 
+  // Why find(name, partition) is null: the partition exists with no replica here
+  // (NOT_LEADER_OR_FOLLOWER: the client's metadata is stale) or does not exist at all.
+  proto::ErrorCode missing_partition_error(const std::string& name, int32_t partition) const;
   Topic* find(const std::string& name);
   PartitionReplica* find(const std::string& name, int32_t partition);
   const std::map<std::string, Topic>& topics() const { return topics_; }
   const std::string& cluster_id() const { return cluster_id_; }
-  const controller::MetadataImage& image() const { return controller_->image(); }
+  // The cluster as this node knows it: the controller's own image on the controller node,
+  // else the image replayed from the metadata log fetched from the controller.
+  const controller::MetadataImage& image() const {
+    return controller_ ? controller_->image() : follower_image_;
+  }
+  bool is_controller() const { return controller_ != nullptr; }
+  NodeId node_id() const { return config_.node_id; }
+  // The controller node's metadata log (fetched by the other brokers).
+  MetadataLog* metadata_log() { return metadata_.get(); }
+
+  // On the controller node: requests from other brokers, decided and committed.
+  controller::BrokerRegistrationReply register_broker(
+      const controller::BrokerRegistrationRequest& request);
+  controller::BrokerHeartbeatReply broker_heartbeat(
+      const controller::BrokerHeartbeatRequest& request);
+  controller::ProducerIdsReply allocate_producer_ids(NodeId broker, int64_t broker_epoch);
+
+  // On a broker that follows a remote controller (engine/broker/controller_link.h).
+  // The cluster id the controller reported: checked against (or written to) meta.properties.
+  Status adopt_cluster_id(const std::string& cluster_id);
+  // One record fetched from the controller's log; sync_with_image() applies a batch of them.
+  Status replay_fetched(const controller::MetadataRecord& record, Offset offset);
+  void set_broker_epoch(int64_t epoch) { broker_epoch_ = epoch; }
+  int64_t broker_epoch() const { return broker_epoch_; }
+  // A block of producer ids from the controller, handed out after the current one.
+  void add_producer_ids(int64_t first, int64_t count);
+  bool needs_producer_ids() const { return next_producer_id_ == producer_id_block_end_ &&
+                                           spare_producer_ids_.second == 0; }
+  // Creates, reconfigures, re-leads and deletes local topics and partitions to match the
+  // image. Partitions without a replica here stay null in Topic::partitions.
+  Status sync_with_image();
   // Goes up whenever a topic or partition is created or deleted: lets observers (the
   // simulator's invariant checks) cache what they derive from topics().
   uint64_t layout_version() const { return layout_version_; }
@@ -124,9 +160,6 @@ class TopicManager {
   // Topics and producer ids of an older strata's metadata log, as controller records.
   void import_legacy(const LegacyMetadata& legacy,
                      std::vector<controller::MetadataRecord>* batch);
-  // Creates, reconfigures, re-leads and deletes local topics and partitions to match the
-  // controller's image.
-  Status sync_with_image();
   Status sync_topic(const controller::TopicImage& image_topic);
   void remove_topic(const std::string& name);
 
@@ -134,7 +167,8 @@ class TopicManager {
   const BrokerConfig& config_;
   std::string cluster_id_;
   std::unique_ptr<MetadataLog> metadata_;
-  std::unique_ptr<controller::Controller> controller_;
+  std::unique_ptr<controller::Controller> controller_;  // on the controller node only
+  controller::MetadataImage follower_image_;            // on the other brokers
   controller::IncarnationId incarnation_{};  // new at every start
   std::vector<controller::BrokerEndpoint> endpoints_;
   int64_t broker_epoch_ = -1;
@@ -150,6 +184,7 @@ class TopicManager {
   CleanStats pass_stats_;
   std::set<std::string> uncleanable_;
   int64_t next_producer_id_ = 0;  // ids in [next, block end) are this node's and unused
+  std::pair<int64_t, int64_t> spare_producer_ids_{0, 0};  // the next block: first, count
   int64_t producer_id_block_end_ = 0;
 };
 

@@ -61,23 +61,35 @@ Status TopicManager::commit(const std::vector<controller::MetadataRecord>& recor
   return s;
 }
 
-Status TopicManager::load(const std::vector<controller::BrokerEndpoint>& endpoints) {
-  STRATA_ASSERT(!loaded_, "load() twice");
+Status TopicManager::adopt_cluster_id(const std::string& cluster_id) {
+  std::string adopted;
   for (const auto& dir : config_.log_dirs) {
-    STRATA_ASSIGN_OR_RETURN(
-        std::string id,
-        ensure_meta_properties(rt_, dir, config_.node_id.value(), config_.cluster_id));
-    if (!cluster_id_.empty() && id != cluster_id_) {
-      return Status::invalid_argument("log dirs belong to different clusters: " + cluster_id_ +
+    STRATA_ASSIGN_OR_RETURN(std::string id,
+                            ensure_meta_properties(rt_, dir, config_.node_id.value(), cluster_id));
+    if (!adopted.empty() && id != adopted) {
+      return Status::invalid_argument("log dirs belong to different clusters: " + adopted +
                                       " and " + id + " (" + dir + ")");
     }
-    cluster_id_ = id;
+    adopted = id;
   }
+  cluster_id_ = adopted;
+  return ok_status();
+}
+
+Status TopicManager::load(const std::vector<controller::BrokerEndpoint>& endpoints) {
+  STRATA_ASSERT(!loaded_, "load() twice");
+  endpoints_ = endpoints;
+  if (!config_.is_controller()) {
+    // A broker of a remote controller learns the cluster id, registers and fetches the
+    // metadata log through its ControllerLink; its partitions open as the records arrive.
+    loaded_ = true;
+    return ok_status();
+  }
+  STRATA_RETURN_IF_ERROR(adopt_cluster_id(config_.cluster_id));
   for (size_t i = 0; i < incarnation_.size(); i += 8) {
     uint64_t v = rt_.random_u64();
     for (size_t j = 0; j < 8; ++j) incarnation_[i + j] = uint8_t(v >> (8 * j));
   }
-  endpoints_ = endpoints;
   LegacyMetadata legacy;
   STRATA_RETURN_IF_ERROR(open_controller(&legacy));
   // Registration, unfencing and any import go in one batch: a crash keeps all or none.
@@ -132,7 +144,7 @@ void TopicManager::import_legacy(const LegacyMetadata& legacy,
 }
 
 void TopicManager::heartbeat(int64_t now_ms) {
-  if (!loaded_ || metadata_failed_) return;
+  if (!loaded_ || !controller_ || metadata_failed_) return;
   // As a broker: heartbeat this node's own controller; then, as the controller, fence any
   // broker whose session ran out. Each result is committed before the next is asked for.
   auto hb = controller_->on_broker_heartbeat(
@@ -145,15 +157,40 @@ void TopicManager::heartbeat(int64_t now_ms) {
   if (!commit(hb.records)) return;
   auto tick = controller_->on_tick(now_ms);
   changed = changed || !tick.records.empty();
+  for (const auto& r : tick.records) {
+    if (const auto* f = std::get_if<controller::FenceBrokerRecord>(&r)) {
+      rt_.warn("controller", "fenced broker " + std::to_string(f->broker_id.value()) +
+                                 ": no heartbeat for broker.session.timeout.ms");
+    }
+  }
   if (!commit(tick.records)) return;
   if (changed) {
     if (Status s = sync_with_image(); !s) rt_.error("topics", s.to_string());
   }
 }
 
+void TopicManager::add_producer_ids(int64_t first, int64_t count) {
+  STRATA_ASSERT(count > 0 && first >= 0, "a producer id block is not empty");
+  if (next_producer_id_ == producer_id_block_end_) {
+    next_producer_id_ = first;
+    producer_id_block_end_ = first + count;
+  } else {
+    spare_producer_ids_ = {first, count};
+  }
+}
+
 Result<int64_t> TopicManager::allocate_producer_id() {
+  if (next_producer_id_ == producer_id_block_end_ && spare_producer_ids_.second > 0) {
+    next_producer_id_ = spare_producer_ids_.first;
+    producer_id_block_end_ = next_producer_id_ + spare_producer_ids_.second;
+    spare_producer_ids_ = {0, 0};
+  }
   if (next_producer_id_ == producer_id_block_end_) {
     STRATA_ASSERT(loaded_, "producer id before load()");
+    if (!controller_) {
+      // The ControllerLink fetches the next block; the producer retries meanwhile.
+      return Status::unavailable("no producer ids until the controller sends a block");
+    }
     auto result = controller_->on_allocate_producer_ids(config_.node_id, broker_epoch_);
     if (result.reply.error != ErrorCode::kNone) {
       return Status::unavailable("producer id block: " +
@@ -167,7 +204,7 @@ Result<int64_t> TopicManager::allocate_producer_id() {
 }
 
 Status TopicManager::sync_with_image() {
-  const controller::MetadataImage& image = controller_->image();
+  const controller::MetadataImage& image = this->image();
   std::vector<std::string> gone;
   for (const auto& [name, t] : topics_) {
     const controller::TopicImage* now = image.topic(name);
@@ -194,20 +231,19 @@ Status TopicManager::sync_topic(const controller::TopicImage& it) {
   } else if (t.record.configs != it.configs) {
     t.record.configs = it.configs;
     t.config = *cfg;
-    for (auto& p : t.partitions) p->log->reconfigure(to_log_config(t.config));
+    for (auto& p : t.partitions) {
+      if (p) p->log->reconfigure(to_log_config(t.config));
+    }
   }
   t.record.partitions = int32_t(it.partitions.size());
   for (size_t i = 0; i < it.partitions.size(); ++i) {
     const controller::PartitionRegistration& reg = it.partitions[i];
-    if (!reg.is_replica(config_.node_id)) {
-      return Status::unsupported("partition " + it.name + "-" + std::to_string(i) +
-                                 " has no replica on this node; clusters of more than one "
-                                 "broker are not supported yet");
-    }
-    if (i == t.partitions.size()) {
+    if (i == t.partitions.size()) t.partitions.emplace_back();
+    if (!reg.is_replica(config_.node_id)) continue;  // reassignment is not supported yet
+    if (!t.partitions[i]) {
       STRATA_ASSIGN_OR_RETURN(auto p, open_partition(it.name, int32_t(i), t.config));
       p->leader_epoch = kNoLeaderEpoch;
-      t.partitions.push_back(std::move(p));
+      t.partitions[i] = std::move(p);
       ++layout_version_;
     }
     PartitionReplica& p = *t.partitions[i];
@@ -230,6 +266,7 @@ void TopicManager::remove_topic(const std::string& name) {
   auto it = topics_.find(name);
   STRATA_ASSERT(it != topics_.end(), "removing a topic this node has");
   for (auto& p : it->second.partitions) {
+    if (!p) continue;
     std::string dir = p->log->dir();
     --partitions_per_dir_[dir.substr(0, dir.rfind('/'))];
     uncleanable_.erase(p->key());  // a topic created again under this name starts afresh
@@ -240,6 +277,51 @@ void TopicManager::remove_topic(const std::string& name) {
   }
   topics_.erase(it);
   ++layout_version_;
+}
+
+Status TopicManager::replay_fetched(const controller::MetadataRecord& record, Offset offset) {
+  STRATA_ASSERT(!controller_, "the controller node replays its own log");
+  return follower_image_.replay(record, offset);
+}
+
+controller::BrokerRegistrationReply TopicManager::register_broker(
+    const controller::BrokerRegistrationRequest& request) {
+  STRATA_ASSERT(controller_ != nullptr, "only the controller registers brokers");
+  auto result = controller_->on_broker_registration(request, rt_.now().ms());
+  if (Status s = commit(result.records); !s) {
+    return {ErrorCode::kKafkaStorageError, -1};
+  }
+  if (Status s = sync_with_image(); !s) rt_.error("topics", s.to_string());
+  if (!result.records.empty()) {
+    rt_.info("controller", "registered broker " + std::to_string(request.broker_id.value()) +
+                               " with epoch " + std::to_string(result.reply.broker_epoch));
+  }
+  return result.reply;
+}
+
+controller::BrokerHeartbeatReply TopicManager::broker_heartbeat(
+    const controller::BrokerHeartbeatRequest& request) {
+  STRATA_ASSERT(controller_ != nullptr, "only the controller takes heartbeats");
+  auto result = controller_->on_broker_heartbeat(request, rt_.now().ms());
+  if (Status s = commit(result.records); !s) {
+    controller::BrokerHeartbeatReply failed;
+    failed.error = ErrorCode::kKafkaStorageError;
+    return failed;
+  }
+  if (!result.records.empty()) {
+    if (Status s = sync_with_image(); !s) rt_.error("topics", s.to_string());
+  }
+  return result.reply;
+}
+
+controller::ProducerIdsReply TopicManager::allocate_producer_ids(NodeId broker,
+                                                                 int64_t broker_epoch) {
+  STRATA_ASSERT(controller_ != nullptr, "only the controller hands out producer ids");
+  auto result = controller_->on_allocate_producer_ids(broker, broker_epoch);
+  if (Status s = commit(result.records); !s) {
+    return {ErrorCode::kKafkaStorageError, -1, 0};
+  }
+  return result.reply;
 }
 
 }  // namespace strata::broker

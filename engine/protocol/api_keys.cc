@@ -9,7 +9,7 @@ namespace strata::proto {
 namespace {
 
 // clang-format off
-constexpr std::array<ApiVersionRange, 23> kApis = {{
+constexpr std::array<ApiVersionRange, 26> kApis = {{
   {ApiKey::kProduce,          0, 7, 9,  "Produce"},
   {ApiKey::kFetch,            4, 11, 12, "Fetch"},
   {ApiKey::kListOffsets,      1, 5, 6,  "ListOffsets"},
@@ -33,6 +33,9 @@ constexpr std::array<ApiVersionRange, 23> kApis = {{
   {ApiKey::kCreatePartitions, 0, 1, 2,  "CreatePartitions"},
   {ApiKey::kDeleteGroups,     0, 1, 2,  "DeleteGroups"},
   {ApiKey::kIncrementalAlterConfigs, 0, 1, 1, "IncrementalAlterConfigs"},
+  {ApiKey::kBrokerRegistration, 0, 0, 0, "BrokerRegistration"},
+  {ApiKey::kBrokerHeartbeat,  0, 0, 0,  "BrokerHeartbeat"},
+  {ApiKey::kAllocateProducerIds, 0, 0, 0, "AllocateProducerIds"},
 }};
 // clang-format on
 
@@ -81,6 +84,9 @@ STRATA_CHECK_API(AlterConfigs)
 STRATA_CHECK_API(CreatePartitions)
 STRATA_CHECK_API(DeleteGroups)
 STRATA_CHECK_API(IncrementalAlterConfigs)
+STRATA_CHECK_API(BrokerRegistration)
+STRATA_CHECK_API(BrokerHeartbeat)
+STRATA_CHECK_API(AllocateProducerIds)
 #undef STRATA_CHECK_API
 
 constexpr bool sorted_by_key() {

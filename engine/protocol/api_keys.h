@@ -40,6 +40,10 @@ enum class ApiKey : int16_t {
   kCreatePartitions = 37,
   kDeleteGroups = 42,
   kIncrementalAlterConfigs = 44,
+  // Between brokers and the controller (KIP-631, KIP-730).
+  kBrokerRegistration = 62,
+  kBrokerHeartbeat = 63,
+  kAllocateProducerIds = 67,
 };
 
 struct ApiVersionRange {

@@ -48,9 +48,11 @@ TEST_CASE("scenario parse errors name the file, line and field") {
   std::string e = error_of(deep);
   CHECK(e.find("bad.yaml:") == 0);
   CHECK(e.find("(syntax): nested more than") != std::string::npos);
-  CHECK(error_of("name: x\ncluster:\n  brokers: 3\n")
-            .find("bad.yaml:3: cluster.brokers: only 1 for now: several brokers need "
-                  "replication") != std::string::npos);
+  CHECK(error_of("name: x\ncluster:\n  brokers: 12\n")
+            .find("bad.yaml:3: cluster.brokers:") != std::string::npos);
+  CHECK(error_of("name: x\ncluster:\n  brokers: 3\nfaults:\n"
+                 "  - {at: 1s, action: crash_broker, target: broker-3}\n")
+            .find("bad.yaml:5: faults[0].target:") != std::string::npos);
 }
 
 TEST_CASE("scenario fields parse with units") {

@@ -1,0 +1,80 @@
+// ControllerLink: how a broker that is not the controller takes part in the cluster (Kafka's
+// BrokerLifecycleManager and metadata fetcher, in one small state machine over Runtime).
+//
+//   1. Metadata from the controller gives the cluster id, which meta.properties must match
+//      (it is written on a first start).
+//   2. BrokerRegistration: a new incarnation id, the listeners, and back a broker epoch.
+//   3. From then on, in parallel:
+//      - a heartbeat every broker.heartbeat.interval.ms with the offset of the metadata log
+//        this broker has replayed; the controller unfences it once that passes its
+//        registration, and fences it after broker.session.timeout.ms without one;
+//      - Fetch of `__cluster_metadata` partition 0 (replica id = this node) from the next
+//        offset; every record is replayed into the TopicManager's image, which then opens,
+//        leads or drops partitions (sync_with_image). An empty answer waits
+//        kMetadataPollMs before the next fetch;
+//      - a block of producer ids kept in reserve (AllocateProducerIds).
+//   A STALE_BROKER_EPOCH or BROKER_ID_NOT_REGISTERED heartbeat answer starts over at 2; a
+//   lost connection is retried with the client's backoff.
+//
+// Ownership: owned by the Broker; the TopicManager outlives it. stop() cancels timers and
+// closes the connection; no callback runs afterwards.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/broker/config.h"
+#include "engine/broker/topic_manager.h"
+#include "engine/client/network_client.h"
+
+namespace strata::broker {
+
+class ControllerLink {
+ public:
+  // How long an empty metadata fetch waits before the next one.
+  static constexpr int64_t kMetadataPollMs = 100;
+
+  ControllerLink(Runtime& runtime, const BrokerConfig& config, TopicManager& topics);
+  ~ControllerLink();
+  ControllerLink(const ControllerLink&) = delete;
+  ControllerLink& operator=(const ControllerLink&) = delete;
+
+  void start(std::vector<controller::BrokerEndpoint> endpoints);
+  void stop();
+  // Asks the controller to create `name` with the cluster defaults (auto-creation).
+  void create_topic(const std::string& name);
+
+  bool registered() const { return broker_epoch_ >= 0; }
+  bool fenced() const { return fenced_; }
+
+ private:
+  void learn_cluster_id();
+  void send_registration();
+  void send_heartbeat();
+  // Runs `step` after `delay_ms` on the timer slot `slot` (one pending timer per slot).
+  void schedule(TimerId& slot, int64_t delay_ms, void (ControllerLink::*step)());
+  void fetch_metadata();
+  void on_metadata_fetched(const proto::FetchResponse& resp);
+  void request_producer_ids();
+  void restart_registration(const std::string& why);
+
+  Runtime& rt_;
+  const BrokerConfig& config_;
+  TopicManager& topics_;
+  std::unique_ptr<client::NetworkClient> net_;
+  std::vector<controller::BrokerEndpoint> endpoints_;
+  proto::Uuid incarnation_{};
+  int64_t broker_epoch_ = -1;
+  bool fenced_ = true;
+  bool fetching_ = false;
+  bool asking_producer_ids_ = false;
+  bool stopped_ = false;
+  // Bumped by every (re)registration: answers to an older one are ignored.
+  uint64_t generation_ = 0;
+  TimerId register_timer_{0};
+  TimerId heartbeat_timer_{0};
+  TimerId fetch_timer_{0};
+};
+
+}  // namespace strata::broker

@@ -1,0 +1,147 @@
+"""A cluster of three `strata broker` processes: node 0 is the controller, nodes 1 and 2
+register with it (controller.quorum.voters) and follow its metadata log. Real clients use the
+cluster through any broker:
+
+  * confluent-kafka's AdminClient, bootstrapped at node 2, creates a topic (librdkafka sends
+    CreateTopics to the controller named in Metadata); its partitions' leaders spread over
+    all three brokers, each replica on one broker (replication is not built yet);
+  * an idempotent producer bootstrapped at node 1 writes keyed records to every partition,
+    each acknowledged by the partition's leader;
+  * a consumer group bootstrapped at node 2 reads every record (its coordinator is the
+    controller node, which holds __consumer_offsets);
+  * kafka-python reads the cluster's brokers and leaders through node 1;
+  * node 2 is killed with SIGKILL: after broker.session.timeout.ms the controller fences it
+    and its partitions have no leader (LEADER_NOT_AVAILABLE), the others keep taking writes;
+    restarted, it registers again, leads its partitions in a new leader epoch, and every
+    acknowledged record is still there.
+"""
+
+import time
+
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import ck
+import harness
+from harness import expect, expect_eq
+
+TOPIC = "spread"
+PARTITIONS = 9
+SESSION_MS = 3000
+
+
+def leaders(admin, topic):
+    md = admin.list_topics(topic, timeout=10)
+    t = md.topics[topic]
+    return {p.id: (p.leader, p.error) for p in t.partitions.values()}, md
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.2)
+    harness.fail(f"{what}: not within {timeout}s")
+
+
+def produce(b, acks, count, prefix):
+    p = ck.producer(b, **{"enable.idempotence": True, "partitioner": "murmur2"})
+    for i in range(count):
+        p.produce(TOPIC, key=f"{prefix}{i}".encode(), value=f"{prefix}{i}".encode(),
+                  on_delivery=acks.on_delivery)
+        p.poll(0)
+    left = p.flush(30)
+    expect_eq(left, 0, "records still unacknowledged after flush")
+
+
+def test(ctx):
+    common = ["broker.heartbeat.interval.ms=500", f"broker.session.timeout.ms={SESSION_MS}"]
+    b0 = ctx.broker("node0", overrides=["node.id=0"] + common)
+    voters = f"controller.quorum.voters=0@127.0.0.1:{b0.port}"
+    b1 = ctx.broker("node1", overrides=["node.id=1", voters] + common)
+    b2 = ctx.broker("node2", overrides=["node.id=2", voters] + common)
+
+    admin = AdminClient(harness.confluent_config(b2))
+    wait_for(lambda: len(admin.list_topics(timeout=10).brokers) == 3, 20,
+             "all three brokers in Metadata")
+    futures = admin.create_topics([NewTopic(TOPIC, num_partitions=PARTITIONS,
+                                            replication_factor=1)])
+    futures[TOPIC].result(timeout=20)
+    # Node 2 learns of the topic when it next fetches the controller's metadata log.
+
+    def all_led():
+        now, md = leaders(admin, TOPIC)
+        ok = len(now) == PARTITIONS and all(l >= 0 for l, _ in now.values())
+        return ok and (now, md)
+    by_partition, md = wait_for(all_led, 10, "every partition with a leader, seen at node 2")
+    owners = {leader for leader, _ in by_partition.values()}
+    expect_eq(owners, {0, 1, 2}, "brokers leading the topic's partitions")
+    expect_eq(md.controller_id, 0, "controller id in Metadata")
+    print(f"  leaders: {dict(sorted((p, l) for p, (l, _) in by_partition.items()))}")
+
+    acks = ck.AckLog()
+    produce(b1, acks, 900, "a")
+    expect(not acks.errors, f"delivery errors: {acks.errors[:5]}")
+    acked_partitions = {p for (p, _off) in acks.acked}
+    expect_eq(acked_partitions, set(range(PARTITIONS)), "partitions that took records")
+
+    c = ck.consumer(b2, **{"group.id": "cluster-group", "auto.offset.reset": "earliest"})
+    c.subscribe([TOPIC])
+    seen = set()
+    deadline = time.monotonic() + 30
+    while len(seen) < 900 and time.monotonic() < deadline:
+        for m in c.consume(500, timeout=0.5):
+            expect(m.error() is None, f"consume: {m.error()}")
+            seen.add(m.value())
+    c.close()
+    expect_eq(len(seen), 900, "records the group read")
+
+    try:
+        from kafka import KafkaConsumer
+    except ImportError:
+        KafkaConsumer = None
+    if KafkaConsumer is not None:
+        kc = KafkaConsumer(bootstrap_servers=b1.bootstrap, api_version_auto_timeout_ms=5000)
+        kp = kc.partitions_for_topic(TOPIC)
+        expect_eq(kp, set(range(PARTITIONS)), "kafka-python: partitions of the topic")
+        expect_eq({b.nodeId for b in kc._client.cluster.brokers()}, {0, 1, 2},
+                  "kafka-python: brokers")
+        kc.close()
+
+    # Node 2 dies: fenced after the session timeout, its partitions are offline.
+    of_node2 = sorted(p for p, (l, _) in by_partition.items() if l == 2)
+    b2.kill9()
+    admin = AdminClient(harness.confluent_config(b0))
+
+    def offline():
+        now, _ = leaders(admin, TOPIC)
+        return all(now[p][0] == -1 for p in of_node2) and now
+    now = wait_for(offline, SESSION_MS / 1000 + 10, f"partitions {of_node2} without a leader")
+    others = [p for p in range(PARTITIONS) if p not in of_node2]
+    expect(all(now[p][0] in (0, 1) for p in others), f"other partitions keep leaders: {now}")
+    p = ck.producer(b0)
+    for part in others:
+        p.produce(TOPIC, value=b"while-node2-down", partition=part,
+                  on_delivery=acks.on_delivery)
+    expect_eq(p.flush(20), 0, "writes to live partitions while node 2 is down")
+
+    # Back: registered again, leading its partitions, nothing acknowledged lost.
+    b2.start()
+    # Each broker learns it from the controller's log within a fetch or two.
+    admin1 = AdminClient(harness.confluent_config(b1))
+    admin2 = AdminClient(harness.confluent_config(b2))
+    for a in (admin, admin1, admin2):
+        wait_for(lambda: all(leaders(a, TOPIC)[0][q][0] == 2 for q in of_node2), 20,
+                 "node 2 leading its partitions again")
+    log, marks = ck.read_all(b1, TOPIC, PARTITIONS)
+    ck.check_log_against_acks(log, marks, acks, TOPIC)
+    for b in (b0, b1, b2):
+        expect(b.alive(), f"{b.name} died")
+    for b in (b2, b1, b0):
+        expect_eq(b.stop(), 0, f"{b.name} exit status after SIGTERM")
+
+
+if __name__ == "__main__":
+    harness.main(test)

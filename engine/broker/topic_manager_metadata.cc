@@ -308,6 +308,12 @@ controller::BrokerHeartbeatReply TopicManager::broker_heartbeat(
     failed.error = ErrorCode::kKafkaStorageError;
     return failed;
   }
+  for (const auto& r : result.records) {
+    if (const auto* u = std::get_if<controller::UnfenceBrokerRecord>(&r)) {
+      rt_.info("controller", "unfenced broker " + std::to_string(u->broker_id.value()) +
+                                 ": caught up with the metadata log");
+    }
+  }
   if (!result.records.empty()) {
     if (Status s = sync_with_image(); !s) rt_.error("topics", s.to_string());
   }

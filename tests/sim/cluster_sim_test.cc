@@ -1,7 +1,6 @@
 // Clusters in the simulator: several brokers, broker-0 the controller, the others talking
 // to it over the simulated network exactly as real brokers do.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "sim/runner.h"
@@ -17,8 +16,9 @@ const TraceLine* find_line(const RunRecord& r, const std::string& text, int64_t 
   return nullptr;
 }
 
-TEST_CASE("a broker cut off from the controller is fenced, loses its leaderships, and gets "
-          "them back after the heal") {
+TEST_CASE(
+    "a broker cut off from the controller is fenced, loses its leaderships, and gets "
+    "them back after the heal") {
   const std::string text =
       "name: cut-off\nseed: 5\nduration: 30s\ncluster:\n  brokers: 3\n"
       "topics:\n  - {name: t, partitions: 6}\n"

@@ -76,6 +76,12 @@ void Broker::schedule_heartbeat() {
       });
 }
 
+bool Broker::begin_controlled_shutdown(std::function<void()> done) {
+  if (!started_ || stopping_ || !link_ || !link_->registered()) return false;
+  link_->request_shutdown(std::move(done));
+  return true;
+}
+
 Status Broker::shutdown() {
   if (!started_ || stopping_) return ok_status();
   stopping_ = true;

@@ -50,6 +50,10 @@ class Broker final : public RequestSink {
   Broker& operator=(const Broker&) = delete;
 
   Status start();
+  // On a broker of a remote controller: starts a controlled shutdown (see ControllerLink);
+  // `done` runs when the controller has answered. False (and `done` never runs) when there
+  // is nothing to do: the controller node itself, or a broker not registered.
+  bool begin_controlled_shutdown(std::function<void()> done);
   Status shutdown();
 
   // The endpoint actually listened on (port 0 in the config picks a free port).

@@ -125,7 +125,7 @@ void ControllerLink::restart_registration(const std::string& why) {
 }
 
 void ControllerLink::send_heartbeat() {
-  if (broker_epoch_ < 0) return;
+  if (broker_epoch_ < 0 || shutting_down_) return;
   proto::BrokerHeartbeatRequest req;
   req.broker_id = config_.node_id.value();
   req.broker_epoch = broker_epoch_;
@@ -148,9 +148,38 @@ void ControllerLink::send_heartbeat() {
       fenced_ = resp->is_fenced;
       if (!fenced_ && topics_.needs_producer_ids()) request_producer_ids();
     }
-    schedule(heartbeat_timer_, config_.broker_heartbeat_interval_ms,
-             &ControllerLink::send_heartbeat);
+    if (!shutting_down_) {
+      schedule(heartbeat_timer_, config_.broker_heartbeat_interval_ms,
+               &ControllerLink::send_heartbeat);
+    }
   });
+}
+
+void ControllerLink::request_shutdown(std::function<void()> done) {
+  STRATA_ASSERT(registered(), "only a registered broker shuts down through the controller");
+  // No more heartbeats: one after the controller's answer would open a new session, and the
+  // next process of this node could not register until it expired.
+  shutting_down_ = true;
+  if (heartbeat_timer_.value() != 0) rt_.cancel(heartbeat_timer_);
+  heartbeat_timer_ = TimerId(0);
+  proto::BrokerHeartbeatRequest req;
+  req.broker_id = config_.node_id.value();
+  req.broker_epoch = broker_epoch_;
+  req.current_metadata_offset = topics_.image().next_offset().value();
+  req.want_shut_down = true;
+  net_->send<proto::BrokerHeartbeatRequest>(
+      kControllerNode, req, [this, done = std::move(done)](auto resp) {
+        if (resp && resp->error_code == 0 && resp->should_shut_down) {
+          rt_.info("cluster",
+                   "controlled shutdown: the controller moved leadership off "
+                   "this broker and fenced it");
+        } else if (!stopped_) {
+          rt_.warn("cluster",
+                   "controlled shutdown not confirmed by the controller: " +
+                       (resp ? error_text(resp->error_code) : resp.status().to_string()));
+        }
+        done();
+      });
 }
 
 void ControllerLink::fetch_metadata() {
@@ -243,13 +272,19 @@ void ControllerLink::request_producer_ids() {
 }
 
 void ControllerLink::create_topic(const std::string& name) {
+  // Clients ask Metadata again and again while a topic is being created: one request to the
+  // controller per topic at a time, and a bounded number of them.
+  if (creating_.contains(name) || creating_.size() >= kCreatesInFlightMax) return;
+  creating_.insert(name);
   proto::CreateTopicsRequest req;
   auto& t = req.topics.emplace_back();
   t.name = name;
   t.num_partitions = -1;
   t.replication_factor = -1;
   net_->send<proto::CreateTopicsRequest>(kControllerNode, req, [this, name](auto resp) {
-    if (stopped_ || !resp || resp->topics.empty()) return;
+    if (stopped_) return;
+    creating_.erase(name);
+    if (!resp || resp->topics.empty()) return;
     int16_t code = resp->topics.front().error_code;
     if (code != 0 && code != int16_t(ErrorCode::kTopicAlreadyExists)) {
       rt_.warn("cluster", "auto-creating " + name + " on the controller: " + error_text(code));

@@ -20,7 +20,9 @@
 // closes the connection; no callback runs afterwards.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,8 @@ class ControllerLink {
  public:
   // How long an empty metadata fetch waits before the next one.
   static constexpr int64_t kMetadataPollMs = 100;
+  // Topics being auto-created through the controller at once.
+  static constexpr size_t kCreatesInFlightMax = 64;
 
   ControllerLink(Runtime& runtime, const BrokerConfig& config, TopicManager& topics);
   ~ControllerLink();
@@ -44,6 +48,10 @@ class ControllerLink {
   void stop();
   // Asks the controller to create `name` with the cluster defaults (auto-creation).
   void create_topic(const std::string& name);
+  // Controlled shutdown: asks the controller to move leadership off this broker and fence it
+  // (BrokerHeartbeat with want_shut_down), so that clients move before the process stops.
+  // `done` runs once the controller has answered or the request failed.
+  void request_shutdown(std::function<void()> done);
 
   bool registered() const { return broker_epoch_ >= 0; }
   bool fenced() const { return fenced_; }
@@ -70,8 +78,10 @@ class ControllerLink {
   bool fetching_ = false;
   bool asking_producer_ids_ = false;
   bool stopped_ = false;
+  bool shutting_down_ = false;  // a controlled shutdown was asked for
   // Bumped by every (re)registration: answers to an older one are ignored.
   uint64_t generation_ = 0;
+  std::set<std::string> creating_;  // topics asked of the controller, not yet answered
   TimerId register_timer_{0};
   TimerId heartbeat_timer_{0};
   TimerId fetch_timer_{0};

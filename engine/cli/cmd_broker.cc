@@ -75,6 +75,12 @@ int cmd_broker(const Argv& argv) {
   }
   (*rt)->run();
   (*rt)->info("broker", "stopping");
+  // A broker of a remote controller first hands its leaderships over (at most 5 s; a second
+  // signal cuts it short).
+  bool moved = false;
+  if (b.begin_controlled_shutdown([&moved] { moved = true; })) {
+    (*rt)->run_until([&moved] { return moved; }, std::chrono::seconds(5));
+  }
   Status s = b.shutdown();
   if (!s) {
     (*rt)->error("broker", "shutdown: " + s.to_string());

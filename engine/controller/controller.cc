@@ -168,9 +168,10 @@ ControllerResult<int> Controller::on_tick(int64_t now_ms) {
   result.reply = 0;
   std::vector<BrokerRegistration> expired;
   for (const auto& [id, b] : image_.brokers()) {
+    if (b.fenced) continue;  // no session to keep: it may register again at any time
     auto [it, fresh] =
         session_deadline_ms_.try_emplace(id, now_ms + config_.broker_session_timeout_ms);
-    if (!fresh && !b.fenced && it->second <= now_ms) expired.push_back(b);
+    if (!fresh && it->second <= now_ms) expired.push_back(b);
   }
   for (const BrokerRegistration& b : expired) {
     fence(result, b);

@@ -13,7 +13,9 @@ cluster through any broker:
   * node 2 is killed with SIGKILL: after broker.session.timeout.ms the controller fences it
     and its partitions have no leader (LEADER_NOT_AVAILABLE), the others keep taking writes;
     restarted, it registers again, leads its partitions in a new leader epoch, and every
-    acknowledged record is still there.
+    acknowledged record is still there;
+  * node 1 stopped with SIGTERM does a controlled shutdown: its partitions have no leader as
+    soon as it has exited, and it registers again at once when restarted.
 """
 
 import time
@@ -137,6 +139,17 @@ def test(ctx):
                  "node 2 leading its partitions again")
     log, marks = ck.read_all(b1, TOPIC, PARTITIONS)
     ck.check_log_against_acks(log, marks, acks, TOPIC)
+
+    # A clean stop of node 1 is a controlled shutdown: its partitions lose their leader
+    # before the process exits, not a session timeout later, and it may start again at once.
+    of_node1 = sorted(p for p, (l, _) in by_partition.items() if l == 1)
+    expect_eq(b1.stop(), 0, "node1 exit status after SIGTERM")
+    now, _ = leaders(admin, TOPIC)
+    expect(all(now[p][0] == -1 for p in of_node1),
+           f"node 1's partitions {of_node1} without a leader right after its stop: {now}")
+    b1.start()
+    wait_for(lambda: all(leaders(admin, TOPIC)[0][q][0] == 1 for q in of_node1), 10,
+             "node 1 leading its partitions again after a clean restart")
     for b in (b0, b1, b2):
         expect(b.alive(), f"{b.name} died")
     for b in (b2, b1, b0):

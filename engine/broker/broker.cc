@@ -55,6 +55,10 @@ Status Broker::load() {
   Endpoint adv = advertised();
   std::vector<controller::BrokerEndpoint> endpoints{{config_.advertised().name, adv.host,
                                                      adv.port}};
+  // Brokers following this controller long-poll its metadata log: wake them on every append.
+  topics_.set_metadata_listener([this] {
+    fetch_purgatory_.check_and_complete(std::string(kClusterMetadataTopic) + "-0");
+  });
   STRATA_RETURN_IF_ERROR(topics_.load(endpoints));
   if (!config_.is_controller()) {
     link_ = std::make_unique<ControllerLink>(rt_, config_, topics_);

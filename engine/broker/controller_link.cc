@@ -186,7 +186,7 @@ void ControllerLink::fetch_metadata() {
   fetching_ = true;
   proto::FetchRequest req;
   req.replica_id = config_.node_id.value();
-  req.max_wait_ms = 0;
+  req.max_wait_ms = kMetadataFetchWaitMs;
   req.min_bytes = 1;
   req.max_bytes = kMetadataFetchBytes;
   auto& t = req.topics.emplace_back();
@@ -246,10 +246,8 @@ void ControllerLink::on_metadata_fetched(const proto::FetchResponse& resp) {
   if (!failed.is_ok()) {
     rt_.error("cluster", "metadata from the controller: " + failed.to_string());
     schedule(fetch_timer_, kRetryMs, &ControllerLink::fetch_metadata);
-  } else if (got) {
-    fetch_metadata();
   } else {
-    schedule(fetch_timer_, kMetadataPollMs, &ControllerLink::fetch_metadata);
+    fetch_metadata();  // the controller held it while there was nothing new
   }
 }
 

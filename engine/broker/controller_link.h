@@ -10,8 +10,8 @@
 //        registration, and fences it after broker.session.timeout.ms without one;
 //      - Fetch of `__cluster_metadata` partition 0 (replica id = this node) from the next
 //        offset; every record is replayed into the TopicManager's image, which then opens,
-//        leads or drops partitions (sync_with_image). An empty answer waits
-//        kMetadataPollMs before the next fetch;
+//        leads or drops partitions (sync_with_image). The controller holds a fetch with
+//        nothing new for up to kMetadataFetchWaitMs and answers it as soon as it appends;
 //      - a block of producer ids kept in reserve (AllocateProducerIds).
 //   A STALE_BROKER_EPOCH or BROKER_ID_NOT_REGISTERED heartbeat answer starts over at 2; a
 //   lost connection is retried with the client's backoff.
@@ -34,8 +34,9 @@ namespace strata::broker {
 
 class ControllerLink {
  public:
-  // How long an empty metadata fetch waits before the next one.
-  static constexpr int64_t kMetadataPollMs = 100;
+  // How long the controller holds a metadata fetch with nothing new (a long poll: records
+  // appended meanwhile answer it at once).
+  static constexpr int32_t kMetadataFetchWaitMs = 500;
   // Topics being auto-created through the controller at once.
   static constexpr size_t kCreatesInFlightMax = 64;
 

@@ -11,6 +11,7 @@
 // Single-threaded, like everything on the loop.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -108,6 +109,8 @@ class TopicManager {
   NodeId node_id() const { return config_.node_id; }
   // The controller node's metadata log (fetched by the other brokers).
   MetadataLog* metadata_log() { return metadata_.get(); }
+  // Runs after records are appended to the metadata log (wakes brokers' parked fetches).
+  void set_metadata_listener(std::function<void()> fn) { on_metadata_ = std::move(fn); }
 
   // On the controller node: requests from other brokers, decided and committed.
   controller::BrokerRegistrationReply register_broker(
@@ -174,6 +177,7 @@ class TopicManager {
   int64_t broker_epoch_ = -1;
   int64_t replayed_records_ = 0;  // controller records found in the log at open
   bool metadata_failed_ = false;  // an append failed and the log could not be reopened
+  std::function<void()> on_metadata_;
   std::map<std::string, Topic> topics_;
   std::map<std::string, int> partitions_per_dir_;
   bool loaded_ = false;

@@ -48,7 +48,10 @@ Status TopicManager::commit(const std::vector<controller::MetadataRecord>& recor
   if (metadata_failed_) return Status::io_error("the metadata log failed earlier; restart");
   Offset first = controller_->image().next_offset() - int64_t(records.size());
   Status s = metadata_->append(records, first);
-  if (s) return s;
+  if (s) {
+    if (on_metadata_) on_metadata_();
+    return s;
+  }
   // The controller's image is ahead of the log now: rebuild it from what the log holds.
   rt_.error("metadata", "appending controller records failed: " + s.to_string() +
                             "; rebuilding the controller from the metadata log");

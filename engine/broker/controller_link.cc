@@ -193,7 +193,7 @@ void ControllerLink::fetch_metadata() {
   t.topic = std::string(kClusterMetadataTopic);
   auto& p = t.partitions.emplace_back();
   p.partition = 0;
-  p.fetch_offset = topics_.image().next_offset().value();
+  p.fetch_offset = fetch_from_.value();
   p.partition_max_bytes = kMetadataFetchBytes;
   net_->send<proto::FetchRequest>(kControllerNode, req, [this](auto resp) {
     if (stopped_) return;
@@ -225,14 +225,20 @@ void ControllerLink::on_metadata_fetched(const proto::FetchResponse& resp) {
         }
         for (const Record& r : *records) {
           Offset offset = header->base() + r.offset_delta;
-          if (offset < topics_.image().next_offset() || !r.value) continue;
-          auto record = controller::decode_metadata_record(*r.value);
-          Status s = record ? topics_.replay_fetched(*record, offset) : record.status();
-          if (!s) {
-            failed = s;
-            break;
+          if (offset < fetch_from_) continue;
+          // Keyed records are an older strata's metadata, carried over by the controller.
+          if (!r.key && r.value) {
+            auto record = controller::decode_metadata_record(*r.value);
+            Status s = record ? topics_.replay_fetched(*record, offset) : record.status();
+            if (!s) {
+              // Not skipped: the image must not go on without it. Retried, and logged.
+              failed = Status::corruption("offset " + std::to_string(offset.value()) + ": " +
+                                          s.message());
+              break;
+            }
+            got = true;
           }
-          got = true;
+          fetch_from_ = offset + 1;
         }
         if (!failed.is_ok()) break;
       }

@@ -31,10 +31,14 @@ bool subscribed(const AssignorMember& m, const std::string& topic) {
 std::vector<TopicPartition> all_partitions(const PartitionCounts& counts,
                                            const std::vector<AssignorMember>& members) {
   std::vector<TopicPartition> out;
-  for (const auto& [topic, n] : counts) {
+  for (const auto& entry : counts) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& topic = entry.first;
     bool wanted = std::any_of(members.begin(), members.end(),
                               [&](const auto& m) { return subscribed(m, topic); });
-    for (int32_t p = 0; wanted && p < n; ++p) out.push_back({topic, PartitionId(p)});
+    for (int32_t p = 0; wanted && p < entry.second; ++p) {
+      out.push_back({topic, PartitionId(p)});
+    }
   }
   return out;
 }

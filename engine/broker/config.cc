@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/base/limits.h"
+#include "engine/client/network_client.h"
 
 namespace strata::broker {
 namespace {
@@ -258,18 +259,14 @@ Result<ControllerVoter> parse_controller_voter(std::string_view value) {
                                     std::string(value) + "'");
   }
   size_t at = value.find('@');
-  size_t colon = value.rfind(':');
-  if (at == std::string_view::npos || colon == std::string_view::npos || colon < at) {
+  auto id = parse_long(value.substr(0, at == std::string_view::npos ? 0 : at), 0,
+                       std::numeric_limits<int32_t>::max());
+  // host:port is what a client's bootstrap.servers entry is (IPv6 in brackets).
+  auto where = client::parse_bootstrap_servers(value.substr(at + 1));
+  if (at == std::string_view::npos || !id || !where) {
     return Status::invalid_argument("expected id@host:port, got '" + std::string(value) + "'");
   }
-  auto id = parse_long(value.substr(0, at), 0, std::numeric_limits<int32_t>::max());
-  auto port = parse_long(value.substr(colon + 1), 1, 65535);
-  std::string host(value.substr(at + 1, colon - at - 1));
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (!id || !port || host.empty()) {
-    return Status::invalid_argument("expected id@host:port, got '" + std::string(value) + "'");
-  }
-  return ControllerVoter{NodeId(int32_t(*id)), Endpoint{host, uint16_t(*port)}};
+  return ControllerVoter{NodeId(int32_t(*id)), where->front()};
 }
 
 Listener BrokerConfig::advertised() const {

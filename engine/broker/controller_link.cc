@@ -10,7 +10,8 @@ using proto::ErrorCode;
 
 constexpr int64_t kRetryMs = 500;
 constexpr int32_t kMetadataFetchBytes = 1 << 20;
-constexpr NodeId kControllerNode{-2};  // the NetworkClient gives its first bootstrap server -2
+// The link's only bootstrap server is the controller.
+constexpr NodeId kControllerNode = client::kFirstBootstrapNode;
 
 std::string error_text(int16_t code) {
   return std::string(proto::error_name(static_cast<ErrorCode>(code)));
@@ -41,10 +42,7 @@ ControllerLink::~ControllerLink() {
 
 void ControllerLink::start(std::vector<controller::BrokerEndpoint> endpoints) {
   endpoints_ = std::move(endpoints);
-  for (size_t i = 0; i < incarnation_.size(); i += 8) {
-    uint64_t v = rt_.random_u64();
-    for (size_t j = 0; j < 8; ++j) incarnation_[i + j] = uint8_t(v >> (8 * j));
-  }
+  rt_.random_bytes(incarnation_);
   learn_cluster_id();
 }
 

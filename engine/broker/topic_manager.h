@@ -125,7 +125,6 @@ class TopicManager {
   // One record fetched from the controller's log; sync_with_image() applies a batch of them.
   Status replay_fetched(const controller::MetadataRecord& record, Offset offset);
   void set_broker_epoch(int64_t epoch) { broker_epoch_ = epoch; }
-  int64_t broker_epoch() const { return broker_epoch_; }
   // A block of producer ids from the controller, handed out after the current one.
   void add_producer_ids(int64_t first, int64_t count);
   bool needs_producer_ids() const { return next_producer_id_ == producer_id_block_end_ &&
@@ -172,8 +171,6 @@ class TopicManager {
   std::unique_ptr<MetadataLog> metadata_;
   std::unique_ptr<controller::Controller> controller_;  // on the controller node only
   controller::MetadataImage follower_image_;            // on the other brokers
-  controller::IncarnationId incarnation_{};  // new at every start
-  std::vector<controller::BrokerEndpoint> endpoints_;
   int64_t broker_epoch_ = -1;
   int64_t replayed_records_ = 0;  // controller records found in the log at open
   bool metadata_failed_ = false;  // an append failed and the log could not be reopened

@@ -81,7 +81,6 @@ Status TopicManager::adopt_cluster_id(const std::string& cluster_id) {
 
 Status TopicManager::load(const std::vector<controller::BrokerEndpoint>& endpoints) {
   STRATA_ASSERT(!loaded_, "load() twice");
-  endpoints_ = endpoints;
   if (!config_.is_controller()) {
     // A broker of a remote controller learns the cluster id, registers and fetches the
     // metadata log through its ControllerLink; its partitions open as the records arrive.
@@ -89,17 +88,15 @@ Status TopicManager::load(const std::vector<controller::BrokerEndpoint>& endpoin
     return ok_status();
   }
   STRATA_RETURN_IF_ERROR(adopt_cluster_id(config_.cluster_id));
-  for (size_t i = 0; i < incarnation_.size(); i += 8) {
-    uint64_t v = rt_.random_u64();
-    for (size_t j = 0; j < 8; ++j) incarnation_[i + j] = uint8_t(v >> (8 * j));
-  }
+  controller::IncarnationId incarnation{};  // new at every start
+  rt_.random_bytes(incarnation);
   LegacyMetadata legacy;
   STRATA_RETURN_IF_ERROR(open_controller(&legacy));
   // Registration, unfencing and any import go in one batch: a crash keeps all or none.
   std::vector<controller::MetadataRecord> batch;
   const int64_t now = rt_.now().ms();  // sessions run on the monotonic clock
   auto reg = take(controller_->on_broker_registration(
-                      {config_.node_id, incarnation_, endpoints_, std::nullopt}, now),
+                      {config_.node_id, incarnation, endpoints, std::nullopt}, now),
                   &batch);
   if (reg.error != ErrorCode::kNone) {
     return Status::unavailable("the controller refused this broker's registration: " +
@@ -200,8 +197,7 @@ Result<int64_t> TopicManager::allocate_producer_id() {
                                  std::string(proto::error_name(result.reply.error)));
     }
     STRATA_RETURN_IF_ERROR(commit(result.records));
-    next_producer_id_ = result.reply.first_producer_id;
-    producer_id_block_end_ = next_producer_id_ + result.reply.count;
+    add_producer_ids(result.reply.first_producer_id, result.reply.count);
   }
   return next_producer_id_++;
 }

@@ -89,7 +89,7 @@ NetworkClient::NetworkClient(Runtime& rt, ClientOptions options)
   STRATA_ASSERT(options_.bootstrap_servers.size() <= limits::kBootstrapServersMax);
   shim_->owner = this;
   // Bootstrap entries get ids -2, -3, ...: -1 is kNoNode, and real brokers are >= 0.
-  int32_t next = -2;
+  int32_t next = kFirstBootstrapNode.value();
   for (const auto& ep : options_.bootstrap_servers) {
     Node n;
     n.id = NodeId(next--);

@@ -10,7 +10,8 @@
 // requests with kUnavailable (retriable); reconnects back off exponentially from
 // reconnect.backoff.ms to reconnect.backoff.max.ms with 20 % jitter from Runtime's random.
 //
-// Nodes are the bootstrap servers (ids -1, -2, ...) plus the brokers Metadata names.
+// Nodes are the bootstrap servers (ids -2, -3, ...: kFirstBootstrapNode down) plus the
+// brokers Metadata names.
 //
 // Callbacks run from the runtime loop, never from inside the call that queued the request.
 // Decoded responses may hold spans into the response frame: they are valid only during the
@@ -35,6 +36,9 @@
 #include "engine/runtime/runtime.h"
 
 namespace strata::client {
+
+// The id of bootstrap_servers[0]; the next ones count down from it. (-1 is kNoNode.)
+inline constexpr NodeId kFirstBootstrapNode{-2};
 
 struct ClientOptions {
   std::vector<Endpoint> bootstrap_servers;

@@ -83,6 +83,19 @@ BrokerRegistration* MetadataImage::find_broker(NodeId id, int64_t epoch, Status*
   return &it->second;
 }
 
+// A broker may be fenced, replaced or removed only once every partition it led has another
+// leader (or none): records that move leadership come first.
+Status MetadataImage::leads_nothing(NodeId broker) const {
+  for (const auto& [id, t] : topics_) {
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      if (t.partitions[i].leader == broker) {
+        return Status::invalid_argument("broker still leads " + partition_name(t, int32_t(i)));
+      }
+    }
+  }
+  return ok_status();
+}
+
 TopicImage* MetadataImage::find_topic(const TopicId& id) {
   auto it = topics_.find(id);
   return it == topics_.end() ? nullptr : &it->second;
@@ -97,18 +110,9 @@ Status MetadataImage::apply(const RegisterBrokerRecord& r, Offset offset) {
     return Status::resource_exhausted("more than " + std::to_string(limits::kBrokersMax) +
                                       " brokers");
   }
-  BrokerRegistration& b = brokers_[r.broker_id];
-  if (!b.fenced) {
-    for (const auto& [id, t] : topics_) {
-      for (const PartitionRegistration& p : t.partitions) {
-        if (p.leader == r.broker_id) {
-          return Status::invalid_argument("broker still leads partitions of " + t.name);
-        }
-      }
-    }
-  }
-  b = BrokerRegistration{r.broker_id, r.incarnation, r.broker_epoch, r.endpoints,
-                         r.rack,      true,          offset};
+  if (Status s = leads_nothing(r.broker_id); !s) return s;
+  brokers_[r.broker_id] = BrokerRegistration{
+      r.broker_id, r.incarnation, r.broker_epoch, r.endpoints, r.rack, true, offset};
   last_broker_epoch_ = r.broker_epoch;
   return ok_status();
 }
@@ -116,13 +120,7 @@ Status MetadataImage::apply(const RegisterBrokerRecord& r, Offset offset) {
 Status MetadataImage::apply(const UnregisterBrokerRecord& r, Offset) {
   Status error;
   if (find_broker(r.broker_id, r.broker_epoch, &error) == nullptr) return error;
-  for (const auto& [id, t] : topics_) {
-    for (const PartitionRegistration& p : t.partitions) {
-      if (p.leader == r.broker_id) {
-        return Status::invalid_argument("broker still leads partitions of " + t.name);
-      }
-    }
-  }
+  if (Status s = leads_nothing(r.broker_id); !s) return s;
   brokers_.erase(r.broker_id);
   return ok_status();
 }
@@ -131,13 +129,7 @@ Status MetadataImage::apply(const FenceBrokerRecord& r, Offset) {
   Status error;
   BrokerRegistration* b = find_broker(r.broker_id, r.broker_epoch, &error);
   if (b == nullptr) return error;
-  for (const auto& [id, t] : topics_) {
-    for (size_t i = 0; i < t.partitions.size(); ++i) {
-      if (t.partitions[i].leader == r.broker_id) {
-        return Status::invalid_argument("broker still leads " + partition_name(t, int32_t(i)));
-      }
-    }
-  }
+  if (Status s = leads_nothing(r.broker_id); !s) return s;
   b->fenced = true;
   return ok_status();
 }

@@ -85,6 +85,7 @@ class MetadataImage {
   Status apply(const ConfigRecord& r, Offset offset);
   Status apply(const ProducerIdsRecord& r, Offset offset);
   Status check_partition(const TopicImage& t, int32_t index, const PartitionRegistration& p) const;
+  Status leads_nothing(NodeId broker) const;
   BrokerRegistration* find_broker(NodeId id, int64_t epoch, Status* error);
   TopicImage* find_topic(const TopicId& id);
 

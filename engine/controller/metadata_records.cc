@@ -1,14 +1,11 @@
 #include "engine/controller/metadata_records.h"
 
-#include <type_traits>
+#include <array>
 
 #include "engine/base/limits.h"
 
 namespace strata::controller {
 namespace {
-
-template <class>
-inline constexpr bool kAlwaysFalse = false;
 
 // Writes the fields of each record type, in declaration order.
 class Encoder {
@@ -194,33 +191,15 @@ std::string node_list(const std::vector<NodeId>& v) {
 }  // namespace
 
 RecordType record_type(const MetadataRecord& record) {
-  return std::visit(
-      [](const auto& r) {
-        using T = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<T, RegisterBrokerRecord>)
-          return RecordType::kRegisterBroker;
-        else if constexpr (std::is_same_v<T, UnregisterBrokerRecord>)
-          return RecordType::kUnregisterBroker;
-        else if constexpr (std::is_same_v<T, FenceBrokerRecord>)
-          return RecordType::kFenceBroker;
-        else if constexpr (std::is_same_v<T, UnfenceBrokerRecord>)
-          return RecordType::kUnfenceBroker;
-        else if constexpr (std::is_same_v<T, TopicRecord>)
-          return RecordType::kTopic;
-        else if constexpr (std::is_same_v<T, PartitionRecord>)
-          return RecordType::kPartition;
-        else if constexpr (std::is_same_v<T, PartitionChangeRecord>)
-          return RecordType::kPartitionChange;
-        else if constexpr (std::is_same_v<T, RemoveTopicRecord>)
-          return RecordType::kRemoveTopic;
-        else if constexpr (std::is_same_v<T, ConfigRecord>)
-          return RecordType::kConfig;
-        else if constexpr (std::is_same_v<T, ProducerIdsRecord>)
-          return RecordType::kProducerIds;
-        else
-          static_assert(kAlwaysFalse<T>, "every record type needs a number");
-      },
-      record);
+  // In the order of MetadataRecord's alternatives.
+  static constexpr std::array<RecordType, 10> kTypes = {
+      RecordType::kRegisterBroker,  RecordType::kUnregisterBroker,
+      RecordType::kFenceBroker,     RecordType::kUnfenceBroker,
+      RecordType::kTopic,           RecordType::kPartition,
+      RecordType::kPartitionChange, RecordType::kRemoveTopic,
+      RecordType::kConfig,          RecordType::kProducerIds};
+  static_assert(kTypes.size() == std::variant_size_v<MetadataRecord>);
+  return kTypes[record.index()];
 }
 
 Bytes encode_metadata_record(const MetadataRecord& record) {

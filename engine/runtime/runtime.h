@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -178,6 +179,13 @@ class Runtime {
   uint64_t random_below(uint64_t n) {
     STRATA_ASSERT(n > 0);
     return random_u64() % n;
+  }
+  // Fills `out` with random bytes (ids: incarnations, topic ids).
+  void random_bytes(std::span<uint8_t> out) {
+    for (size_t i = 0; i < out.size(); i += 8) {
+      uint64_t v = random_u64();
+      for (size_t j = 0; j < 8 && i + j < out.size(); ++j) out[i + j] = uint8_t(v >> (8 * j));
+    }
   }
   void info(std::string_view component, std::string_view m) { log(LogLevel::kInfo, component, m); }
   void warn(std::string_view component, std::string_view m) { log(LogLevel::kWarn, component, m); }

@@ -67,6 +67,20 @@ TEST_CASE("keys set fields, hours/minutes/ms precedence") {
   CHECK(both->config.topic_defaults.retention_ms == 5);
 }
 
+TEST_CASE("controller.quorum.voters names one voter as id@host:port") {
+  auto r = load("node.id=2\ncontroller.quorum.voters=0@[::1]:9093\n");
+  REQUIRE(r);
+  REQUIRE(r->config.controller.has_value());
+  CHECK(r->config.controller->id == NodeId(0));
+  CHECK(r->config.controller->endpoint == Endpoint{"::1", 9093});
+  CHECK_FALSE(r->config.is_controller());
+  CHECK(load("").value().config.is_controller());
+  for (const char* bad : {"0@a:1,1@b:2", "a:9093", "x@a:9093", "0@a", "0@a:0", "0@:9093"}) {
+    INFO(bad);
+    CHECK_FALSE(load(std::string("controller.quorum.voters=") + bad + "\n"));
+  }
+}
+
 TEST_CASE("unknown keys warn by name, ignored Kafka keys say so") {
   auto r = load("num.io.threads=8\nfoo.bar=1\n");
   REQUIRE(r);

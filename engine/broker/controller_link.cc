@@ -144,6 +144,11 @@ void ControllerLink::send_heartbeat() {
         if (fetch_timer_.value() != 0) schedule(fetch_timer_, 0, &ControllerLink::fetch_metadata);
       }
       fenced_ = resp->is_fenced;
+      if (!fenced_ && !strays_removed_) {
+        // Unfenced means caught up: the image now says which directories are this broker's.
+        strays_removed_ = true;
+        topics_.remove_stray_partitions();
+      }
       if (!fenced_ && topics_.needs_producer_ids()) request_producer_ids();
     }
     if (!shutting_down_) {

@@ -76,6 +76,7 @@ class ControllerLink {
   proto::Uuid incarnation_{};
   int64_t broker_epoch_ = -1;
   bool fenced_ = true;
+  bool strays_removed_ = false;  // once per process, at the first unfencing
   Offset fetch_from_{0};  // the next metadata log offset to fetch
   bool fetching_ = false;
   bool asking_producer_ids_ = false;

@@ -54,8 +54,23 @@ std::string TopicManager::choose_log_dir() {
 }
 
 Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
-    const std::string& topic, int32_t index, const TopicConfig& config) {
+    const std::string& topic, int32_t index, const TopicConfig& config,
+    const controller::TopicId& id) {
   std::string dir = partition_dir(topic, index);
+  bool write_id = dir.empty();
+  if (!dir.empty()) {
+    STRATA_ASSIGN_OR_RETURN(auto found, read_partition_metadata(rt_, dir));
+    if (found && *found != id) {
+      // Left from a topic of this name deleted while this broker was down: not this topic's.
+      remove_partition_dir(dir, "it belongs to an earlier topic '" + topic + "' (topic id " +
+                                    controller::to_base64url(*found) + ", now " +
+                                    controller::to_base64url(id) + ")");
+      dir.clear();
+    }
+    // Without the file, the directory is an older strata's (or a crash came right after it
+    // was made, before any record): it is this topic's, and says so from now on.
+    write_id = !found || dir.empty();
+  }
   if (dir.empty()) dir = choose_log_dir() + "/" + topic + "-" + std::to_string(index);
   std::string parent = dir.substr(0, dir.rfind('/'));
   ++partitions_per_dir_[parent];
@@ -63,6 +78,7 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
   p->topic = topic;
   p->index = index;
   STRATA_ASSIGN_OR_RETURN(p->log, PartitionLog::open(rt_, dir, to_log_config(config)));
+  if (write_id) STRATA_RETURN_IF_ERROR(write_partition_metadata(rt_, dir, id));
   // Idempotent producers' sequence state: the newest snapshot, then the batch headers after
   // it (producer_state.h).
   STRATA_ASSIGN_OR_RETURN(LoadedProducerState loaded,

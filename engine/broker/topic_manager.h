@@ -22,6 +22,7 @@
 
 #include "engine/broker/config.h"
 #include "engine/broker/metadata_log.h"
+#include "engine/broker/partition_metadata.h"
 #include "engine/storage/producer_state.h"
 #include "engine/broker/topic_record.h"
 #include "engine/controller/controller.h"
@@ -132,6 +133,11 @@ class TopicManager {
   // Creates, reconfigures, re-leads and deletes local topics and partitions to match the
   // image. Partitions without a replica here stay null in Topic::partitions.
   Status sync_with_image();
+  // Removes the partition directories the image says this broker should not have: those of
+  // topics deleted while it was down, and those of an earlier topic of the same name (their
+  // partition.metadata names another topic id). Called once the image has caught up: at
+  // load() on the controller node, at the first unfencing on other brokers.
+  void remove_stray_partitions();
   // Goes up whenever a topic or partition is created or deleted: lets observers (the
   // simulator's invariant checks) cache what they derive from topics().
   uint64_t layout_version() const { return layout_version_; }
@@ -152,7 +158,11 @@ class TopicManager {
  private:
   Result<std::unique_ptr<PartitionReplica>> open_partition(const std::string& topic,
                                                            int32_t index,
-                                                           const TopicConfig& config);
+                                                           const TopicConfig& config,
+                                                           const controller::TopicId& id);
+  // Why `dir` (of partition `name`) should not be here, or "" when it may be.
+  std::string stray_reason(const std::string& dir, const PartitionDirName& name);
+  void remove_partition_dir(const std::string& dir, const std::string& why);
   std::string choose_log_dir();
   std::string partition_dir(const std::string& topic, int32_t index) const;
   AdminError check_new_topic(const CreateTopicSpec& spec, TopicConfig* config) const;

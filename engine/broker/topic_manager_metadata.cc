@@ -114,6 +114,9 @@ Status TopicManager::load(const std::vector<controller::BrokerEndpoint>& endpoin
   STRATA_RETURN_IF_ERROR(commit(batch));
   loaded_ = true;
   STRATA_RETURN_IF_ERROR(sync_with_image());
+  // A metadata log with no history says nothing about the directories found beside it (it
+  // was lost or removed): they are left alone, not taken for strays.
+  if (replayed_records_ > 0 || legacy.present) remove_stray_partitions();
   rt_.info("topics", "loaded " + std::to_string(topics_.size()) + " topics, cluster.id " +
                          cluster_id_ + ", broker epoch " + std::to_string(broker_epoch_));
   return ok_status();
@@ -240,7 +243,7 @@ Status TopicManager::sync_topic(const controller::TopicImage& it) {
     if (i == t.partitions.size()) t.partitions.emplace_back();
     if (!reg.is_replica(config_.node_id)) continue;  // reassignment is not supported yet
     if (!t.partitions[i]) {
-      STRATA_ASSIGN_OR_RETURN(auto p, open_partition(it.name, int32_t(i), t.config));
+      STRATA_ASSIGN_OR_RETURN(auto p, open_partition(it.name, int32_t(i), t.config, it.id));
       p->leader_epoch = kNoLeaderEpoch;
       t.partitions[i] = std::move(p);
       ++layout_version_;
@@ -261,6 +264,40 @@ Status TopicManager::sync_topic(const controller::TopicImage& it) {
   return ok_status();
 }
 
+std::string TopicManager::stray_reason(const std::string& dir, const PartitionDirName& name) {
+  const controller::TopicImage* t = image().topic(name.topic);
+  if (t == nullptr) return "topic '" + name.topic + "' is not in the cluster's metadata";
+  auto found = read_partition_metadata(rt_, dir);
+  // Without a readable id the directory may be this topic's: opening it decides (and an
+  // unreadable file stops that partition with an error naming it).
+  if (!found || !*found || **found == t->id) return {};
+  return "it belongs to an earlier topic '" + name.topic + "' (topic id " +
+         controller::to_base64url(**found) + ", now " + controller::to_base64url(t->id) + ")";
+}
+
+void TopicManager::remove_partition_dir(const std::string& dir, const std::string& why) {
+  rt_.warn("topics", "removing stray partition directory " + dir + ": " + why);
+  Status s = rt_.fs().remove_all(dir);
+  if (s) s = rt_.fs().sync_dir(dir.substr(0, dir.rfind('/')));
+  if (!s) rt_.warn("topics", "removing " + dir + ": " + s.to_string());
+}
+
+void TopicManager::remove_stray_partitions() {
+  for (const std::string& log_dir : config_.log_dirs) {
+    auto names = rt_.fs().list_dir(log_dir);
+    if (!names) continue;
+    for (const std::string& entry : *names) {
+      auto name = parse_partition_dir_name(entry);
+      std::string dir = log_dir + "/" + entry;
+      if (!name || name->topic == kClusterMetadataTopic || !rt_.fs().is_dir(dir)) continue;
+      const PartitionReplica* open = find(name->topic, name->partition);
+      if (open != nullptr && open->log->dir() == dir) continue;
+      std::string why = stray_reason(dir, *name);
+      if (!why.empty()) remove_partition_dir(dir, why);
+    }
+  }
+}
+
 void TopicManager::remove_topic(const std::string& name) {
   auto it = topics_.find(name);
   STRATA_ASSERT(it != topics_.end(), "removing a topic this node has");
@@ -270,7 +307,7 @@ void TopicManager::remove_topic(const std::string& name) {
     --partitions_per_dir_[dir.substr(0, dir.rfind('/'))];
     uncleanable_.erase(p->key());  // a topic created again under this name starts afresh
     if (cleaning_ && cleaning_->first == name) cleaning_.reset();
-    if (Status s = p->log->destroy(); !s) {
+    if (Status s = p->log->destroy(log_format::kPartitionMetadataName); !s) {
       rt_.warn("topics", "deleting " + dir + ": " + s.to_string());
     }
   }

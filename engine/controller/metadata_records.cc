@@ -1,6 +1,7 @@
 #include "engine/controller/metadata_records.h"
 
 #include <array>
+#include <cstring>
 
 #include "engine/base/limits.h"
 
@@ -254,6 +255,51 @@ std::string to_hex(const TopicId& id) {
     s += kDigits[b & 15];
   }
   return s;
+}
+
+namespace {
+constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+}  // namespace
+
+// 128 bits are 21 groups of six bits and two left over: the last character holds those two,
+// shifted up, and its low four bits are zero.
+std::string to_base64url(const TopicId& id) {
+  std::string s;
+  s.reserve(22);
+  uint32_t bits = 0;
+  int pending = 0;
+  for (uint8_t b : id) {
+    bits = (bits << 8) | b;
+    pending += 8;
+    while (pending >= 6) {
+      pending -= 6;
+      s += kBase64Url[(bits >> pending) & 63];
+    }
+  }
+  s += kBase64Url[(bits << (6 - pending)) & 63];
+  return s;
+}
+
+std::optional<TopicId> topic_id_from_base64url(std::string_view text) {
+  if (text.size() != 22) return std::nullopt;
+  TopicId id{};
+  uint32_t bits = 0;
+  int pending = 0;
+  size_t out = 0;
+  for (char c : text) {
+    const char* at = std::strchr(kBase64Url, c);
+    if (c == '\0' || at == nullptr) return std::nullopt;
+    bits = (bits << 6) | uint32_t(at - kBase64Url);
+    pending += 6;
+    if (pending >= 8) {
+      pending -= 8;
+      if (out == id.size()) return std::nullopt;
+      id[out++] = uint8_t(bits >> pending);
+    }
+  }
+  // Canonical only: the last character's unused low bits are zero.
+  if (out != id.size() || (bits & ((1u << pending) - 1)) != 0) return std::nullopt;
+  return id;
 }
 
 std::string describe(const MetadataRecord& record) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -137,6 +138,9 @@ Result<MetadataRecord> decode_metadata_record(ByteSpan value);
 
 // "3f2a…" (32 hex digits), for messages and traces.
 std::string to_hex(const TopicId& id);
+// Kafka's text form of a UUID: URL-safe base64 without padding, 22 characters.
+std::string to_base64url(const TopicId& id);
+std::optional<TopicId> topic_id_from_base64url(std::string_view text);
 // One line describing the record, for traces and errors.
 std::string describe(const MetadataRecord& record);
 

@@ -33,7 +33,9 @@ Result<std::vector<EpochEntry>> read_leader_epochs(FileSystem& fs, const std::st
   auto where = [&](size_t line) { return path + ":" + std::to_string(line + 1); };
   if (lines.size() < 2) return Status::corruption(path + ": truncated header");
   STRATA_ASSIGN_OR_RETURN(int64_t version, parse_number(lines[0], where(0)));
-  if (version != 0) return Status::corruption(where(0) + ": unknown version " + std::string(lines[0]));
+  if (version != 0) {
+    return Status::corruption(where(0) + ": unknown version " + std::string(lines[0]));
+  }
   STRATA_ASSIGN_OR_RETURN(int64_t count, parse_number(lines[1], where(1)));
   if (static_cast<size_t>(count) != lines.size() - 2) {
     return Status::corruption(where(1) + ": says " + std::to_string(count) + " entries, file has " +

@@ -66,6 +66,9 @@ inline constexpr size_t kTimeEntrySize = 12;
 
 inline constexpr std::string_view kCheckpointName = "strata-log.checkpoint";
 inline constexpr std::string_view kCheckpointTmpName = "strata-log.checkpoint.tmp";
+// The broker's record of the topic id a partition directory belongs to (KIP-516's file).
+inline constexpr std::string_view kPartitionMetadataName = "partition.metadata";
+inline constexpr std::string_view kPartitionMetadataTmpName = "partition.metadata.tmp";
 inline constexpr uint32_t kCheckpointMagic = 0x53544C43;
 inline constexpr uint16_t kCheckpointVersion = 2;
 inline constexpr uint16_t kCheckpointVersionV1 = 1;

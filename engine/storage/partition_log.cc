@@ -205,9 +205,16 @@ Status PartitionLog::close() {
   return ok_status();
 }
 
-Status PartitionLog::destroy() {
+Status PartitionLog::destroy(std::string_view last) {
   closed_ = true;
   segments_.clear();  // closes the files before their directory goes
+  if (!last.empty()) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, rt_.fs().list_dir(dir_));
+    for (const std::string& name : names) {
+      if (name != last) STRATA_RETURN_IF_ERROR(rt_.fs().remove_all(dir_ + "/" + name));
+    }
+    STRATA_RETURN_IF_ERROR(rt_.fs().sync_dir(dir_));
+  }
   STRATA_RETURN_IF_ERROR(rt_.fs().remove_all(dir_));
   rt_.info(kComponent, "deleted partition directory " + dir_);
   size_t slash = dir_.rfind('/');

@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/bytes.h"
@@ -115,7 +116,9 @@ class PartitionLog {
   // Flushes and records a clean shutdown; the object is unusable afterwards.
   Status close();
   // Removes the partition directory; the object is unusable afterwards.
-  Status destroy();
+  // `last`, when given, names a file of the directory removed only after all the others, so
+  // that a crash part-way leaves it there (the broker's partition.metadata).
+  Status destroy(std::string_view last = {});
 
   Offset log_start_offset() const { return log_start_; }
   Offset log_end_offset() const;

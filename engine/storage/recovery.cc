@@ -104,7 +104,10 @@ Result<std::vector<Offset>> PartitionLog::scan_dir() {
   std::vector<Offset> bases;
   std::vector<std::string> orphans;
   for (const std::string& name : names) {
-    if (name == lf::kCheckpointName || name == kLeaderEpochFileName) continue;
+    if (name == lf::kCheckpointName || name == kLeaderEpochFileName ||
+        name == lf::kPartitionMetadataName) {
+      continue;
+    }
     std::string path = dir_ + "/" + name;
     std::string_view tmp = ".tmp";
     bool snapshot_tmp =
@@ -112,7 +115,7 @@ Result<std::vector<Offset>> PartitionLog::scan_dir() {
         lf::parse_segment_file_name(std::string_view(name).substr(0, name.size() - tmp.size()))
                 .has_value();
     if (name == lf::kCheckpointTmpName || name == std::string(kLeaderEpochFileName) + ".tmp" ||
-        snapshot_tmp) {
+        name == lf::kPartitionMetadataTmpName || snapshot_tmp) {
       STRATA_RETURN_IF_ERROR(rt_.fs().remove(path));
       dir_dirty_ = true;
       continue;

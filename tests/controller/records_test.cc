@@ -77,6 +77,24 @@ TEST_CASE("records: truncated, extended or unknown bytes are corruption, never a
   CHECK_FALSE(decode_metadata_record(huge).is_ok());
 }
 
+TEST_CASE("topic ids: Kafka's text form, canonical only", "[controller][records]") {
+  TopicId counting{};
+  for (size_t i = 0; i < counting.size(); ++i) counting[i] = uint8_t(i);
+  CHECK(to_base64url(counting) == "AAECAwQFBgcICQoLDA0ODw");
+  CHECK(to_base64url(tid(0xff)) == "_____________________w");
+  CHECK(to_base64url(tid(0)) == "AAAAAAAAAAAAAAAAAAAAAA");
+  for (uint8_t b : {0x00, 0x01, 0x7f, 0xa5, 0xff}) {
+    CHECK(topic_id_from_base64url(to_base64url(tid(b))) == tid(b));
+  }
+  CHECK(topic_id_from_base64url("AAECAwQFBgcICQoLDA0ODw") == counting);
+  CHECK_FALSE(topic_id_from_base64url("AAECAwQFBgcICQoLDA0OD"));     // 21 characters
+  CHECK_FALSE(topic_id_from_base64url("AAECAwQFBgcICQoLDA0ODwA"));   // 23
+  CHECK_FALSE(topic_id_from_base64url("AAECAwQFBgcICQoLDA0OD="));    // padding
+  CHECK_FALSE(topic_id_from_base64url("AAECAwQFBgcICQoLDA0OD+"));    // not the URL alphabet
+  CHECK_FALSE(topic_id_from_base64url("AAECAwQFBgcICQoLDA0ODx"));    // low bits set
+  CHECK_FALSE(topic_id_from_base64url(std::string("AAECAwQFBgcICQoLDA0OD\0", 22)));
+}
+
 TEST_CASE("image: records that contradict the image are refused and change nothing",
           "[controller][image]") {
   MetadataImage image;

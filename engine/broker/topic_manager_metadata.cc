@@ -213,8 +213,13 @@ Status TopicManager::sync_with_image() {
     if (now == nullptr || now->id != t.record.id) gone.push_back(name);
   }
   for (const std::string& name : gone) remove_topic(name);
-  for (const auto& [id, t] : image.topics()) STRATA_RETURN_IF_ERROR(sync_topic(t));
-  return ok_status();
+  // A partition that cannot be opened (an unreadable partition.metadata, a failing disk)
+  // does not keep the other topics from following the image; the first failure is returned.
+  Status first;
+  for (const auto& [id, t] : image.topics()) {
+    if (Status s = sync_topic(t); !s && first.is_ok()) first = s;
+  }
+  return first;
 }
 
 Status TopicManager::sync_topic(const controller::TopicImage& it) {
@@ -238,14 +243,19 @@ Status TopicManager::sync_topic(const controller::TopicImage& it) {
     }
   }
   t.record.partitions = int32_t(it.partitions.size());
+  Status first;
   for (size_t i = 0; i < it.partitions.size(); ++i) {
     const controller::PartitionRegistration& reg = it.partitions[i];
     if (i == t.partitions.size()) t.partitions.emplace_back();
     if (!reg.is_replica(config_.node_id)) continue;  // reassignment is not supported yet
     if (!t.partitions[i]) {
-      STRATA_ASSIGN_OR_RETURN(auto p, open_partition(it.name, int32_t(i), t.config, it.id));
-      p->leader_epoch = kNoLeaderEpoch;
-      t.partitions[i] = std::move(p);
+      auto p = open_partition(it.name, int32_t(i), t.config, it.id);
+      if (!p) {
+        if (first.is_ok()) first = p.status();
+        continue;  // stays null: not served here, and tried again at the next sync
+      }
+      (*p)->leader_epoch = kNoLeaderEpoch;
+      t.partitions[i] = std::move(*p);
       ++layout_version_;
     }
     PartitionReplica& p = *t.partitions[i];
@@ -255,13 +265,17 @@ Status TopicManager::sync_topic(const controller::TopicImage& it) {
       if (p.is_leader) {
         // The first offset of the new epoch goes into leader-epoch-checkpoint before any
         // record of it is written.
-        STRATA_RETURN_IF_ERROR(
-            record_leader_epoch(rt_.fs(), p.log->dir(), reg.leader_epoch, p.log->log_end_offset()));
+        Status s =
+            record_leader_epoch(rt_.fs(), p.log->dir(), reg.leader_epoch, p.log->log_end_offset());
+        if (!s) {
+          if (first.is_ok()) first = s;
+          continue;  // the epoch is not taken up; the next sync tries again
+        }
       }
       p.leader_epoch = reg.leader_epoch;
     }
   }
-  return ok_status();
+  return first;
 }
 
 std::string TopicManager::stray_reason(const std::string& dir, const PartitionDirName& name) {

@@ -42,7 +42,7 @@ void append_records(PosixRuntime& rt, const std::string& dir,
 }
 
 TEST_CASE(
-    "Metadata reports the controller's brokers, leaders and epochs; a restart is a new "
+    "Metadata reports the controller's brokers, leaders and epochs, and a restart is a new "
     "leader epoch") {
   BrokerFixture f;
   int32_t epoch_before = 0;

@@ -123,7 +123,7 @@ TEST_CASE("an idempotent produce with two batches or no sequence is INVALID_RECO
   CHECK(f.broker->topics().find("t", 0)->log->log_end_offset() == Offset(0));
 }
 
-TEST_CASE("after a crash the sequence state is rebuilt from the log; after a clean stop it "
+TEST_CASE("after a crash the sequence state is rebuilt from the log, and after a clean stop it "
           "comes from the snapshot at the log end") {
   BrokerFixture f;
   int64_t pid = -1;

@@ -34,7 +34,7 @@ TEST_CASE("leader epochs: each epoch the controller gives is recorded once, wher
   CHECK(*text == "0\n2\n0 0\n2 42\n");
 }
 
-TEST_CASE("leader epochs: survive a machine crash; lost entries and older numbering go") {
+TEST_CASE("leader epochs: survive a machine crash, and lost entries and older numbering go") {
   MemFileSystem fs;
   REQUIRE(fs.create_dirs("/d").is_ok());
   REQUIRE(fs.sync_dir("/").is_ok());

@@ -75,7 +75,8 @@ TEST_CASE("sequence table: in order appends, duplicates in the window, gaps and 
   CHECK(t.producers() == 1);
 }
 
-TEST_CASE("sequence table: keeps five batches; an older retry is OUT_OF_ORDER_SEQUENCE_NUMBER") {
+TEST_CASE(
+    "sequence table: keeps five batches, and an older retry is OUT_OF_ORDER_SEQUENCE_NUMBER") {
   ProducerStateTable t;
   for (int32_t i = 0; i < 8; ++i) {
     t.record(1, 0, batch_at(i * 10, i * 10 + 9, i * 10), 1000);
@@ -141,7 +142,7 @@ TEST_CASE("producer snapshot: the newest at or below the log end is loaded, and 
   CHECK(none->notes.empty());
 }
 
-TEST_CASE("producer snapshot: two are kept; one above the log end is removed; a damaged one "
+TEST_CASE("producer snapshot: two are kept, one above the log end is removed, a damaged one "
           "gives way to the one before") {
   MemFileSystem fs;
   REQUIRE(fs.create_dirs("/p").is_ok());

@@ -64,10 +64,15 @@ Status Broker::load() {
     link_ = std::make_unique<ControllerLink>(rt_, config_, topics_);
     link_->start(endpoints);
   }
-  offsets_topic_ = std::make_unique<OffsetsTopic>(rt_, topics_, config_.group,
-                                                  [this](PartitionReplica& p) { on_appended(p); });
+  offsets_topic_ = std::make_unique<OffsetsTopic>(
+      rt_, topics_, config_.group, [this](PartitionReplica& p) { on_appended(p); },
+      [this] { ensure_offsets_topic(); });
   coordinator_ = std::make_unique<group::GroupCoordinator>(rt_, config_.group, *offsets_topic_);
-  return offsets_topic_->load(*coordinator_);
+  STRATA_RETURN_IF_ERROR(offsets_topic_->load(*coordinator_));
+  // __consumer_offsets partitions that arrive later (the topic created, or this broker's
+  // share of it learnt from the controller) are loaded as they open.
+  topics_.set_sync_listener([this] { (void)offsets_topic_->load_new_partitions(*coordinator_); });
+  return ok_status();
 }
 
 void Broker::schedule_heartbeat() {
@@ -149,9 +154,25 @@ void Broker::schedule_cleaner(bool more_work) {
 
 void Broker::on_appended(PartitionReplica& p) { fetch_purgatory_.check_and_complete(p.key()); }
 
+void Broker::ensure_offsets_topic() {
+  if (topics_.image().topic(std::string(group::kOffsetsTopic)) != nullptr) return;
+  CreateTopicSpec spec = offsets_topic_->spec();
+  if (link_) {
+    link_->create_topic(spec.name, spec.partitions, spec.configs);
+    return;
+  }
+  AdminError err = topics_.create_topic(spec);
+  if (err.ok()) {
+    rt_.info("group", "created " + spec.name + " with " + std::to_string(spec.partitions) +
+                          " partitions");
+  } else if (err.code != proto::ErrorCode::kTopicAlreadyExists) {
+    rt_.warn("group", "creating " + spec.name + ": " + err.message);
+  }
+}
+
 AdminError Broker::auto_create_topic(const std::string& name) {
   if (name == group::kOffsetsTopic) {
-    // Created by the group coordinator, with its own settings, when a group first needs it.
+    // Created for the first group that needs it, with its own settings (ensure_offsets_topic).
     return {proto::ErrorCode::kUnknownTopicOrPartition, "internal topic not created yet"};
   }
   if (link_) {
@@ -167,11 +188,8 @@ AdminError Broker::auto_create_topic(const std::string& name) {
 }
 
 NodeId Broker::group_coordinator_node(const std::string& group) const {
-  const controller::MetadataImage& image = topics_.image();
-  const controller::TopicImage* offsets = image.topic(std::string(group::kOffsetsTopic));
-  if (offsets == nullptr || offsets->partitions.empty()) {
-    return config_.is_controller() ? node_id() : config_.controller->id;
-  }
+  const controller::TopicImage* offsets = topics_.image().topic(std::string(group::kOffsetsTopic));
+  if (offsets == nullptr || offsets->partitions.empty()) return kNoNode;  // not created yet
   int32_t p = group::partition_for_group(group, int32_t(offsets->partitions.size()));
   return offsets->partitions[size_t(p)].leader;
 }

@@ -91,8 +91,11 @@ class Broker final : public RequestSink {
   // that is not the controller the controller is asked, and LEADER_NOT_AVAILABLE answered
   // until the topic's metadata arrives.
   AdminError auto_create_topic(const std::string& name);
-  // The node coordinating `group`: the leader of its __consumer_offsets partition, or, before
-  // that topic exists, the controller node (which creates it). kNoNode if it has no leader.
+  // Creates __consumer_offsets if the metadata has none (FindCoordinator, and the first
+  // append of a coordinator used directly); a broker that is not the controller asks it to.
+  void ensure_offsets_topic();
+  // The node coordinating `group`: the leader of its __consumer_offsets partition; kNoNode
+  // if it has no leader or the topic does not exist yet.
   NodeId group_coordinator_node(const std::string& group) const;
   bool is_group_coordinator(const std::string& group) const {
     return group_coordinator_node(group) == node_id();

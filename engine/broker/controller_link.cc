@@ -278,7 +278,8 @@ void ControllerLink::request_producer_ids() {
   });
 }
 
-void ControllerLink::create_topic(const std::string& name) {
+void ControllerLink::create_topic(const std::string& name, int32_t partitions,
+                                  const std::map<std::string, std::string>& configs) {
   // Clients ask Metadata again and again while a topic is being created: one request to the
   // controller per topic at a time, and a bounded number of them.
   if (creating_.contains(name) || creating_.size() >= kCreatesInFlightMax) return;
@@ -286,8 +287,9 @@ void ControllerLink::create_topic(const std::string& name) {
   proto::CreateTopicsRequest req;
   auto& t = req.topics.emplace_back();
   t.name = name;
-  t.num_partitions = -1;
+  t.num_partitions = partitions;
   t.replication_factor = -1;
+  for (const auto& [key, value] : configs) t.configs.push_back({key, value});
   net_->send<proto::CreateTopicsRequest>(kControllerNode, req, [this, name](auto resp) {
     if (stopped_) return;
     creating_.erase(name);

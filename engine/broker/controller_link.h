@@ -21,6 +21,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -48,7 +49,8 @@ class ControllerLink {
   void start(std::vector<controller::BrokerEndpoint> endpoints);
   void stop();
   // Asks the controller to create `name` with the cluster defaults (auto-creation).
-  void create_topic(const std::string& name);
+  void create_topic(const std::string& name, int32_t partitions = -1,
+                    const std::map<std::string, std::string>& configs = {});
   // Controlled shutdown: asks the controller to move leadership off this broker and fence it
   // (BrokerHeartbeat with want_shut_down), so that clients move before the process stops.
   // `done` runs once the controller has answered or the request failed.

@@ -1,6 +1,7 @@
 // FindCoordinator: which broker coordinates a group — the leader of the group's
-// __consumer_offsets partition (Broker::group_coordinator_node). Advertised from v0 because
-// librdkafka 2.0.2 enables groups (and LZ4) only when v0 is in the broker's range.
+// __consumer_offsets partition (Broker::group_coordinator_node), created here if needed.
+// Advertised from v0 because librdkafka 2.0.2 enables groups (and LZ4) only when v0 is in the
+// broker's range.
 // Transaction coordinators (key_type 1) are not implemented yet.
 #include "engine/broker/handlers.h"
 #include "engine/protocol/messages.h"
@@ -20,6 +21,9 @@ Status handle_find_coordinator(Broker& b, const RequestContext& ctx, ByteReader&
     resp.error_message = "The group id is empty.";
     resp.node_id = -1;
   } else {
+    // As in Kafka, the first group to look for its coordinator creates __consumer_offsets;
+    // COORDINATOR_NOT_AVAILABLE until its partition has a leader.
+    b.ensure_offsets_topic();
     NodeId node = b.group_coordinator_node(req.key);
     const controller::BrokerRegistration* reg = b.topics().image().broker(node);
     if (node == b.node_id()) {

@@ -12,8 +12,10 @@ constexpr int32_t kLoadReadBytes = 4 * 1024 * 1024;
 
 OffsetsTopic::OffsetsTopic(Runtime& runtime, TopicManager& topics,
                            const group::GroupConfig& config,
-                           std::function<void(PartitionReplica&)> on_appended)
-    : rt_(runtime), topics_(topics), config_(config), on_appended_(std::move(on_appended)) {}
+                           std::function<void(PartitionReplica&)> on_appended,
+                           std::function<void()> ensure_topic)
+    : rt_(runtime), topics_(topics), config_(config), on_appended_(std::move(on_appended)),
+      ensure_topic_(std::move(ensure_topic)) {}
 
 int32_t OffsetsTopic::partition_count() const {
   const auto& all = topics_.topics();
@@ -22,29 +24,22 @@ int32_t OffsetsTopic::partition_count() const {
   return config_.offsets_topic_num_partitions;
 }
 
+CreateTopicSpec OffsetsTopic::spec() const {
+  CreateTopicSpec spec;
+  spec.name = std::string(group::kOffsetsTopic);
+  spec.partitions = config_.offsets_topic_num_partitions;
+  spec.configs = {{"cleanup.policy", "compact"},
+                  {"compression.type", "producer"},
+                  {"segment.bytes", std::to_string(config_.offsets_topic_segment_bytes)}};
+  return spec;
+}
+
 Result<PartitionReplica*> OffsetsTopic::partition(int32_t index) {
-  std::string name(group::kOffsetsTopic);
-  if (topics_.find(name) == nullptr) {
-    CreateTopicSpec spec;
-    spec.name = name;
-    // Every partition on this node, the controller's: group coordination stays on the node
-    // that created the topic until partitions can move (no replication yet).
-    for (int32_t i = 0; i < config_.offsets_topic_num_partitions; ++i) {
-      spec.assignments[i] = {topics_.node_id()};
-    }
-    spec.configs = {{"cleanup.policy", "compact"},
-                    {"compression.type", "producer"},
-                    {"segment.bytes", std::to_string(config_.offsets_topic_segment_bytes)}};
-    AdminError err = topics_.create_topic(spec);
-    if (!err.ok()) {
-      return Status::unavailable("creating " + name + " failed: " + err.message);
-    }
-    rt_.info("group", "created " + name + " with " + std::to_string(spec.assignments.size()) +
-                          " partitions");
-  }
-  PartitionReplica* p = topics_.find(name, index);
+  if (topics_.find(std::string(group::kOffsetsTopic)) == nullptr) ensure_topic_();
+  PartitionReplica* p = topics_.find(std::string(group::kOffsetsTopic), index);
   if (p == nullptr) {
-    return Status::unavailable(name + " has no partition " + std::to_string(index));
+    return Status::unavailable(std::string(group::kOffsetsTopic) + "-" + std::to_string(index) +
+                               " is not held by this broker");
   }
   return p;
 }
@@ -77,36 +72,57 @@ Status OffsetsTopic::load(group::GroupCoordinator& coordinator) {
   const Topic* topic = topics_.find(std::string(group::kOffsetsTopic));
   if (topic != nullptr) {
     for (const auto& p : topic->partitions) {
-      if (!p) continue;
-      Offset next = p->log->log_start_offset();
-      Offset end = p->log->log_end_offset();
-      while (next < end) {
-        STRATA_ASSIGN_OR_RETURN(ReadResult read, p->log->read(next, kLoadReadBytes, end));
-        if (read.batch_count == 0) break;
-        BatchSplitter batches(read.records);
-        while (auto batch = batches.next()) {
-          STRATA_ASSIGN_OR_RETURN(BatchHeader header, parse_batch_header(*batch));
-          if (header.control()) continue;
-          auto records = decode_records(*batch);
-          if (!records) {
-            return Status::corruption(p->key() + " at offset " +
-                                      std::to_string(header.base_offset) + ": " +
-                                      records.status().message());
-          }
-          for (const Record& r : *records) {
-            if (header.base_offset + r.offset_delta < next.value()) continue;
-            if (!r.key) continue;
-            std::optional<ByteSpan> value;
-            if (r.value) value = ByteSpan(*r.value);
-            coordinator.replay(*r.key, value);
-          }
-        }
-        STRATA_RETURN_IF_ERROR(batches.tail_status());
-        next = read.next_offset;
-      }
+      if (p) STRATA_RETURN_IF_ERROR(replay_partition(coordinator, *p));
     }
   }
   coordinator.finish_load();
+  return ok_status();
+}
+
+Status OffsetsTopic::load_new_partitions(group::GroupCoordinator& coordinator) {
+  const Topic* topic = topics_.find(std::string(group::kOffsetsTopic));
+  if (topic == nullptr) return ok_status();
+  Status first;
+  for (const auto& p : topic->partitions) {
+    if (!p || loaded_.contains(p->index)) continue;
+    coordinator.set_partition_count(partition_count());
+    if (Status s = replay_partition(coordinator, *p); !s) {
+      rt_.error("group", p->key() + ": not loaded: " + s.to_string());
+      if (first.is_ok()) first = s;
+      continue;
+    }
+    coordinator.finish_load(p->index);
+  }
+  return first;
+}
+
+Status OffsetsTopic::replay_partition(group::GroupCoordinator& coordinator, PartitionReplica& p) {
+  Offset next = p.log->log_start_offset();
+  Offset end = p.log->log_end_offset();
+  while (next < end) {
+    STRATA_ASSIGN_OR_RETURN(ReadResult read, p.log->read(next, kLoadReadBytes, end));
+    if (read.batch_count == 0) break;
+    BatchSplitter batches(read.records);
+    while (auto batch = batches.next()) {
+      STRATA_ASSIGN_OR_RETURN(BatchHeader header, parse_batch_header(*batch));
+      if (header.control()) continue;
+      auto records = decode_records(*batch);
+      if (!records) {
+        return Status::corruption(p.key() + " at offset " + std::to_string(header.base_offset) +
+                                  ": " + records.status().message());
+      }
+      for (const Record& r : *records) {
+        if (header.base_offset + r.offset_delta < next.value()) continue;
+        if (!r.key) continue;
+        std::optional<ByteSpan> value;
+        if (r.value) value = ByteSpan(*r.value);
+        coordinator.replay(*r.key, value);
+      }
+    }
+    STRATA_RETURN_IF_ERROR(batches.tail_status());
+    next = read.next_offset;
+  }
+  loaded_.insert(p.index);
   return ok_status();
 }
 

@@ -112,6 +112,8 @@ class TopicManager {
   MetadataLog* metadata_log() { return metadata_.get(); }
   // Runs after records are appended to the metadata log (wakes brokers' parked fetches).
   void set_metadata_listener(std::function<void()> fn) { on_metadata_ = std::move(fn); }
+  // Called after every sync_with_image(): partitions may have been opened or removed.
+  void set_sync_listener(std::function<void()> fn) { on_sync_ = std::move(fn); }
 
   // On the controller node: requests from other brokers, decided and committed.
   controller::BrokerRegistrationReply register_broker(
@@ -185,6 +187,7 @@ class TopicManager {
   int64_t replayed_records_ = 0;  // controller records found in the log at open
   bool metadata_failed_ = false;  // an append failed and the log could not be reopened
   std::function<void()> on_metadata_;
+  std::function<void()> on_sync_;
   std::map<std::string, Topic> topics_;
   std::map<std::string, int> partitions_per_dir_;
   bool loaded_ = false;

@@ -219,6 +219,7 @@ Status TopicManager::sync_with_image() {
   for (const auto& [id, t] : image.topics()) {
     if (Status s = sync_topic(t); !s && first.is_ok()) first = s;
   }
+  if (on_sync_) on_sync_();
   return first;
 }
 

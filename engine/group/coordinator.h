@@ -170,9 +170,10 @@ class GroupCoordinator {
 
   // Rebuilding from __consumer_offsets: feed every record of every partition in offset
   // order, then call finish_load(). Groups with members come back Stable; their members must
-  // heartbeat within their session timeout or are removed.
+  // heartbeat within their session timeout or are removed. A partition this broker takes
+  // over later is fed alone and finished with finish_load(partition): only its groups.
   void replay(ByteSpan key, std::optional<ByteSpan> value);
-  void finish_load();
+  void finish_load(std::optional<int32_t> partition = std::nullopt);
 
   void join(JoinRequest req, std::function<void(JoinResult)> done);
   void sync(SyncRequest req, std::function<void(SyncResult)> done);

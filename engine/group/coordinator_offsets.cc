@@ -297,9 +297,12 @@ void GroupCoordinator::replay(ByteSpan key, std::optional<ByteSpan> value) {
   }
 }
 
-void GroupCoordinator::finish_load() {
+void GroupCoordinator::finish_load(std::optional<int32_t> partition) {
   std::vector<std::string> gone;
+  size_t loaded = 0;
   for (auto& [id, g] : groups_) {
+    if (partition && partition_for(id) != *partition) continue;
+    ++loaded;
     if (g->members.empty()) {
       g->state = GroupState::kEmpty;
       if (g->generation == 0 && g->offsets.empty()) gone.push_back(id);
@@ -311,8 +314,10 @@ void GroupCoordinator::finish_load() {
     for (auto& [mid, m] : g->members) schedule_session_expiry(*g, m);
   }
   for (const std::string& id : gone) groups_.erase(id);
-  rt_.info(kComponent, "loaded " + std::to_string(groups_.size()) + " groups from " +
-                           std::to_string(stats_.records_replayed) + " records");
+  std::string where =
+      partition ? " of " + std::string(kOffsetsTopic) + "-" + std::to_string(*partition) : "";
+  rt_.info(kComponent, "loaded " + std::to_string(loaded - gone.size()) + " groups" + where +
+                           " from " + std::to_string(stats_.records_replayed) + " records");
 }
 
 void GroupCoordinator::schedule_offset_expiry() {

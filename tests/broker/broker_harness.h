@@ -97,6 +97,18 @@ inline proto::FetchRequest fetch_request(const std::string& topic, int32_t parti
   return req;
 }
 
+// FindCoordinator, as every client sends before any group request: the first one creates
+// __consumer_offsets. Requires that this broker (at `self`) is the coordinator.
+template <class C>
+void find_coordinator(C& c, const std::string& group, const Endpoint& self) {
+  proto::FindCoordinatorRequest fc;
+  fc.key = group;
+  c.send(fc, 1);
+  auto resp = c.template receive<proto::FindCoordinatorResponse>(1);
+  REQUIRE(resp.error_code == 0);
+  CHECK(resp.port == self.port);
+}
+
 inline proto::CreateTopicsRequest create_topic_request(const std::string& name, int32_t parts) {
   proto::CreateTopicsRequest req;
   auto& t = req.topics.emplace_back();

@@ -393,6 +393,27 @@ TEST_CASE("topics and records survive a clean restart") {
   CHECK(fr.responses.at(0).partitions.at(0).high_watermark == 7);
 }
 
+TEST_CASE("the first FindCoordinator creates __consumer_offsets, and group requests before it "
+          "get NOT_COORDINATOR") {
+  BrokerFixture f(false);
+  f.config.group.offsets_topic_num_partitions = 3;
+  f.start();
+  WireClient c(*f.rt, f.endpoint());
+  proto::OffsetFetchRequest early;
+  early.group_id = "g";
+  c.send(early, 3);
+  CHECK(c.receive<proto::OffsetFetchResponse>(3).error_code ==
+        int16_t(proto::ErrorCode::kNotCoordinator));
+  CHECK(f.broker->topics().find("__consumer_offsets") == nullptr);
+  find_coordinator(c, "g", f.endpoint());
+  const auto* offsets = f.broker->topics().find("__consumer_offsets");
+  REQUIRE(offsets != nullptr);
+  CHECK(offsets->partitions.size() == 3);
+  CHECK(offsets->config.cleanup_policy == "compact");
+  c.send(early, 3);
+  CHECK(c.receive<proto::OffsetFetchResponse>(3).error_code == 0);
+}
+
 TEST_CASE("metadata auto-creates topics only when allowed") {
   BrokerFixture f;
   WireClient c(*f.rt, f.endpoint());

@@ -228,6 +228,7 @@ TEST_CASE("__consumer_offsets compacts and the committed offsets survive a resta
   Client c(*f.rt, f.endpoint());
   c.send(create_topic_request("t", 2), 4);
   REQUIRE(c.receive<proto::CreateTopicsResponse>(4).topics.at(0).error_code == 0);
+  find_coordinator(c, "g", f.endpoint());
 
   auto commit = [&](int32_t partition, int64_t offset) {
     proto::OffsetCommitRequest req;

@@ -7,8 +7,9 @@ cluster through any broker:
     all three brokers, each replica on one broker (replication is not built yet);
   * an idempotent producer bootstrapped at node 1 writes keyed records to every partition,
     each acknowledged by the partition's leader;
-  * a consumer group bootstrapped at node 2 reads every record (its coordinator is the
-    controller node, which holds __consumer_offsets);
+  * a consumer group bootstrapped at node 2 reads every record; its coordinator is the leader
+    of its __consumer_offsets partition, and that topic's partitions are spread over all
+    three brokers;
   * kafka-python reads the cluster's brokers and leaders through node 1;
   * node 2 is killed with SIGKILL: after broker.session.timeout.ms the controller fences it
     and its partitions have no leader (LEADER_NOT_AVAILABLE), the others keep taking writes;
@@ -140,6 +141,9 @@ def test(ctx):
             seen.add(m.value())
     c.close()
     expect_eq(len(seen), 900, "records the group read")
+    offsets_leaders, _ = leaders(admin, "__consumer_offsets")
+    expect_eq({leader for leader, _ in offsets_leaders.values()}, {0, 1, 2},
+              "brokers leading __consumer_offsets partitions")
 
     try:
         from kafka import KafkaConsumer

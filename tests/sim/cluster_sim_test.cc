@@ -1,8 +1,12 @@
 // Clusters in the simulator: several brokers, broker-0 the controller, the others talking
 // to it over the simulated network exactly as real brokers do.
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 
+#include "engine/group/offsets_codec.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
@@ -58,6 +62,52 @@ TEST_CASE(
   auto again = run_scenario(*s, s->seed, opts);
   REQUIRE(again.is_ok());
   CHECK(again->record.trace_hash == r.trace_hash);
+}
+
+TEST_CASE(
+    "__consumer_offsets is spread over the brokers: only the groups of the dead broker's "
+    "partitions stop committing") {
+  std::ifstream in(STRATA_SOURCE_DIR "/scenarios/group-cluster-controller-down.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto s = parse_scenario(text.str(), "scenarios/group-cluster-controller-down.yaml");
+  REQUIRE(s.is_ok());
+  int stopped_somewhere = 0, carried_on_somewhere = 0;
+  for (uint64_t seed : {s->seed, uint64_t(3), uint64_t(4)}) {
+    INFO("seed " << seed);
+    auto run = run_scenario(*s, seed, RunOptions{});
+    REQUIRE(run.is_ok());
+    // Which broker holds each partition: the one that loaded it ("loaded N groups of
+    // __consumer_offsets-P"). Every partition is loaded by exactly one broker.
+    std::map<int32_t, std::string> holder;
+    const std::string marker = "groups of __consumer_offsets-";
+    for (const TraceLine& l : run->record.trace) {
+      size_t at = l.line.find(marker);
+      if (at == std::string::npos) continue;
+      int32_t p = std::stoi(l.line.substr(at + marker.size()));
+      std::string broker = l.line.substr(0, l.line.find(' '));
+      CHECK(holder.emplace(p, broker).first->second == broker);
+    }
+    CHECK(holder.size() == 4);
+    std::set<std::string> holders;
+    for (const auto& [p, broker] : holder) holders.insert(broker);
+    CHECK(holders.size() == 3);  // 4 partitions over 3 brokers: every broker holds one
+    for (const auto& [group, g] : run->check->groups) {
+      INFO("group " << group);
+      int32_t p = group::partition_for_group(group, 4);
+      REQUIRE(holder.count(p) == 1);
+      if (holder[p] == "broker-0") {  // the broker that is down for 12 s
+        CHECK(g.commit_failures > 0);
+        ++stopped_somewhere;
+      } else {
+        CHECK(g.commit_failures == 0);
+        CHECK(g.commits > 100);
+        ++carried_on_somewhere;
+      }
+    }
+  }
+  CHECK(stopped_somewhere >= 3);  // at least one group per seed
+  CHECK(carried_on_somewhere >= 3);
 }
 
 }  // namespace

@@ -83,15 +83,27 @@ Status OffsetsTopic::load_new_partitions(group::GroupCoordinator& coordinator) {
   const Topic* topic = topics_.find(std::string(group::kOffsetsTopic));
   if (topic == nullptr) return ok_status();
   Status first;
+  std::string taken;
   for (const auto& p : topic->partitions) {
     if (!p || loaded_.contains(p->index)) continue;
     coordinator.set_partition_count(partition_count());
-    if (Status s = replay_partition(coordinator, *p); !s) {
+    if (p->log->log_end_offset() == p->log->log_start_offset()) {
+      // Nothing to replay: a partition just created. (Created by this broker's own first
+      // append, the coordinator is in the middle of an operation on one of its groups, which
+      // finishing a load would disturb.)
+      loaded_.insert(p->index);
+    } else if (Status s = replay_partition(coordinator, *p); !s) {
       rt_.error("group", p->key() + ": not loaded: " + s.to_string());
       if (first.is_ok()) first = s;
       continue;
+    } else {
+      coordinator.finish_load(p->index);
     }
-    coordinator.finish_load(p->index);
+    taken += (taken.empty() ? "" : ",") + std::to_string(p->index);
+  }
+  if (!taken.empty()) {
+    rt_.info("group", "coordinating the groups of " + std::string(group::kOffsetsTopic) +
+                          " partitions " + taken);
   }
   return first;
 }

@@ -77,16 +77,18 @@ TEST_CASE(
     INFO("seed " << seed);
     auto run = run_scenario(*s, seed, RunOptions{});
     REQUIRE(run.is_ok());
-    // Which broker holds each partition: the one that loaded it ("loaded N groups of
-    // __consumer_offsets-P"). Every partition is loaded by exactly one broker.
+    // Which broker holds each partition: the one that took its groups on ("coordinating the
+    // groups of __consumer_offsets partitions 1,3"). Every partition has exactly one.
     std::map<int32_t, std::string> holder;
-    const std::string marker = "groups of __consumer_offsets-";
+    const std::string marker = "coordinating the groups of __consumer_offsets partitions ";
     for (const TraceLine& l : run->record.trace) {
       size_t at = l.line.find(marker);
       if (at == std::string::npos) continue;
-      int32_t p = std::stoi(l.line.substr(at + marker.size()));
       std::string broker = l.line.substr(0, l.line.find(' '));
-      CHECK(holder.emplace(p, broker).first->second == broker);
+      std::stringstream list(l.line.substr(at + marker.size()));
+      for (std::string p; std::getline(list, p, ',');) {
+        CHECK(holder.emplace(std::stoi(p), broker).first->second == broker);
+      }
     }
     CHECK(holder.size() == 4);
     std::set<std::string> holders;

@@ -50,6 +50,17 @@ Setter int_setter(T BrokerConfig::*field, int64_t min, int64_t max) {
   };
 }
 
+// A key whose value has its own parser (listeners, voters): parsed, then stored in `field`.
+template <class T, class Parsed>
+Setter parsed_setter(T BrokerConfig::*field, Result<Parsed> (*parse)(std::string_view)) {
+  return [=](BrokerConfig& c, std::string_view v) {
+    auto r = parse(v);
+    if (!r) return r.status();
+    c.*field = std::move(*r);
+    return ok_status();
+  };
+}
+
 template <class T>
 Setter group_setter(T group::GroupConfig::*field, int64_t min, int64_t max) {
   return [=](BrokerConfig& c, std::string_view v) {
@@ -96,27 +107,11 @@ const std::map<std::string_view, Setter>& broker_setters() {
   static const std::map<std::string_view, Setter> setters = {
       {"node.id", set_node_id},
       {"broker.id", set_node_id},
-      {"listeners",
-       [](BrokerConfig& c, std::string_view v) {
-         auto r = parse_listeners(v);
-         if (!r) return r.status();
-         c.listeners = *r;
-         return ok_status();
-       }},
+      {"listeners", parsed_setter(&BrokerConfig::listeners, parse_listeners)},
       {"advertised.listeners",
-       [](BrokerConfig& c, std::string_view v) {
-         auto r = parse_listeners(v);
-         if (!r) return r.status();
-         c.advertised_listeners = *r;
-         return ok_status();
-       }},
+       parsed_setter(&BrokerConfig::advertised_listeners, parse_listeners)},
       {"controller.quorum.voters",
-       [](BrokerConfig& c, std::string_view v) {
-         auto r = parse_controller_voter(v);
-         if (!r) return r.status();
-         c.controller = *r;
-         return ok_status();
-       }},
+       parsed_setter(&BrokerConfig::controller, parse_controller_voter)},
       {"log.dirs", set_log_dirs},
       {"log.dir", set_log_dirs},
       {"num.partitions", int_setter(&BrokerConfig::num_partitions, 1, 10000)},

@@ -147,10 +147,10 @@ Result<std::string> ensure_meta_properties(Runtime& rt, const std::string& log_d
     return found_cluster;
   }
   std::string id = cluster_id;
-  if (id.empty()) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < 22; ++i) id.push_back(kAlphabet[rt.random_below(64)]);
+  if (id.empty()) {  // a random UUID in Kafka's text form, as kafka-storage random-uuid prints
+    controller::TopicId uuid;
+    rt.random_bytes(uuid);
+    id = controller::to_base64url(uuid);
   }
   std::string text = "# written by strata on first start\nversion=1\ncluster.id=" + id +
                      "\nnode.id=" + std::to_string(node_id) + "\n";

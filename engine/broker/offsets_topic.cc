@@ -81,12 +81,12 @@ Status OffsetsTopic::load(group::GroupCoordinator& coordinator) {
 
 Status OffsetsTopic::load_new_partitions(group::GroupCoordinator& coordinator) {
   const Topic* topic = topics_.find(std::string(group::kOffsetsTopic));
-  if (topic == nullptr) return ok_status();
+  if (topic == nullptr || topic->partitions.empty()) return ok_status();
+  coordinator.set_partition_count(int32_t(topic->partitions.size()));
   Status first;
   std::string taken;
   for (const auto& p : topic->partitions) {
     if (!p || loaded_.contains(p->index)) continue;
-    coordinator.set_partition_count(partition_count());
     if (p->log->log_end_offset() == p->log->log_start_offset()) {
       // Nothing to replay: a partition just created. (Created by this broker's own first
       // append, the coordinator is in the middle of an operation on one of its groups, which

@@ -59,6 +59,12 @@ Status write_partition_metadata(Runtime& rt, const std::string& dir,
                       as_bytes(text));
 }
 
+std::string earlier_topic(const std::string& topic, const controller::TopicId& found,
+                          const controller::TopicId& now) {
+  return "it belongs to an earlier topic '" + topic + "' (topic id " +
+         controller::to_base64url(found) + ", now " + controller::to_base64url(now) + ")";
+}
+
 std::optional<PartitionDirName> parse_partition_dir_name(const std::string& name) {
   size_t dash = name.rfind('-');
   if (dash == std::string::npos || dash == 0 || dash + 1 == name.size()) return std::nullopt;

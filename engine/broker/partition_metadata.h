@@ -21,6 +21,10 @@ Result<std::optional<controller::TopicId>> read_partition_metadata(Runtime& rt,
                                                                    const std::string& dir);
 Status write_partition_metadata(Runtime& rt, const std::string& dir, const controller::TopicId& id);
 
+// Why a directory of `topic` whose partition.metadata names `found` is not the topic's now.
+std::string earlier_topic(const std::string& topic, const controller::TopicId& found,
+                          const controller::TopicId& now);
+
 // "<topic>-<partition>" → the two parts; nullopt for any other name.
 struct PartitionDirName {
   std::string topic;

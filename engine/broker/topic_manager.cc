@@ -57,19 +57,18 @@ Result<std::unique_ptr<PartitionReplica>> TopicManager::open_partition(
     const std::string& topic, int32_t index, const TopicConfig& config,
     const controller::TopicId& id) {
   std::string dir = partition_dir(topic, index);
-  bool write_id = dir.empty();
+  bool write_id = true;
   if (!dir.empty()) {
     STRATA_ASSIGN_OR_RETURN(auto found, read_partition_metadata(rt_, dir));
-    if (found && *found != id) {
+    if (found == id) {
+      write_id = false;
+    } else if (found) {
       // Left from a topic of this name deleted while this broker was down: not this topic's.
-      remove_partition_dir(dir, "it belongs to an earlier topic '" + topic + "' (topic id " +
-                                    controller::to_base64url(*found) + ", now " +
-                                    controller::to_base64url(id) + ")");
+      remove_partition_dir(dir, earlier_topic(topic, *found, id));
       dir.clear();
     }
     // Without the file, the directory is an older strata's (or a crash came right after it
     // was made, before any record): it is this topic's, and says so from now on.
-    write_id = !found || dir.empty();
   }
   if (dir.empty()) dir = choose_log_dir() + "/" + topic + "-" + std::to_string(index);
   std::string parent = dir.substr(0, dir.rfind('/'));

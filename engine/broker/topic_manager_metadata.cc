@@ -286,8 +286,7 @@ std::string TopicManager::stray_reason(const std::string& dir, const PartitionDi
   // Without a readable id the directory may be this topic's: opening it decides (and an
   // unreadable file stops that partition with an error naming it).
   if (!found || !*found || **found == t->id) return {};
-  return "it belongs to an earlier topic '" + name.topic + "' (topic id " +
-         controller::to_base64url(**found) + ", now " + controller::to_base64url(t->id) + ")";
+  return earlier_topic(name.topic, **found, t->id);
 }
 
 void TopicManager::remove_partition_dir(const std::string& dir, const std::string& why) {
